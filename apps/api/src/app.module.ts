@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Config } from '#config';
+import { CoreModule } from './core.module.js';
+import { FleetController } from './fleet/fleet.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { ModelsController } from './models/models.controller.js';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forConfig(config), JobsModule],
+      controllers: [FleetController, ModelsController, HealthController],
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { ClassQueues, JobRecordRepository } from '#queue';
+import { notFound } from './api-errors.js';
+
+/** Cancelling: a queued job is removed from its queue at once; a running one stops at its next batch boundary. */
+@Injectable()
+export class CancelJobService {
+  constructor(private readonly jobs: JobRecordRepository, private readonly queues: ClassQueues) {}
+
+  async execute(id: string): Promise<{ id: string; state: string; message: string }> {
+    const before = await this.jobs.requestCancel(id);
+    if (!before) throw notFound(`job ${id}`);
+    if (before === 'completed' || before === 'failed' || before === 'cancelled') {
+      return { id, state: before, message: `job already ${before}; nothing to cancel` };
+    }
+    if (before === 'running') return { id, state: 'running', message: 'cancel requested: the job stops at its next batch boundary' };
+    const record = (await this.jobs.get(id))!;
+    const last = record.placements.at(-1);
+    if (last) await this.queues.removeIfWaiting(last.className, last.queueJobId);
+    return { id, state: 'cancelled', message: 'cancelled before it started' };
+  }
+}

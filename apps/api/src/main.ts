@@ -1,0 +1,22 @@
+import { createLogger, loadConfig } from '#config';
+import { createRedis, evictionPolicy, waitForRedis } from '#queue';
+import { createApi } from './bootstrap.js';
+
+const log = createLogger('api');
+try {
+  const config = loadConfig();
+  const probe = createRedis(config.REDIS_URL, { lazyConnect: true, retryStrategy: () => null });
+  await probe.connect().catch(() => undefined);
+  await waitForRedis(probe, 5000);
+  const policy = await evictionPolicy(probe);
+  if (policy !== 'noeviction') {
+    log.warn({ policy }, `Redis maxmemory-policy is ${policy}: under memory pressure Redis may evict queued jobs; set it to noeviction`);
+  }
+  probe.disconnect();
+  const app = await createApi(config);
+  await app.listen(config.API_PORT, config.API_HOST);
+  log.info({ url: `http://${config.API_HOST}:${config.API_PORT}`, docs: '/docs' }, 'api listening');
+} catch (err) {
+  log.fatal({ err: (err as Error).message }, 'api failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,258 @@
+import type { Job } from 'bullmq';
+import type { BlobStore } from '#blobs';
+import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile } from '#contracts';
+import type { Config, Logger } from '#config';
+import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
+import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository } from '#queue';
+import {
+  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, lowerProfileAfterOom, parseClassName, type VramLedger,
+} from '#scheduling';
+import type { DeviceMemory } from '../memory/device-memory.js';
+import { ImagePrefetcher } from './image-prefetcher.js';
+import { loadProfile } from './profile-source.js';
+
+export interface ExecutorDeps {
+  config: Config;
+  log: Logger;
+  workerId: string;
+  device: DeviceCapability;
+  deviceName: string;
+  memory: DeviceMemory;
+  ledger: VramLedger;
+  jobs: JobRecordRepository;
+  queues: ClassQueues;
+  profiles: ProfileRepository;
+  blobs: BlobStore;
+  sessions: SessionCache;
+  /** True once SIGTERM arrived: finish the current micro-batch, then hand the job back. */
+  isDraining: () => boolean;
+}
+
+/** How a delivery ended, for the worker loop's log and the BullMQ placement. */
+export type PlacementOutcome = 'completed' | 'failed' | 'cancelled' | 'rerouted' | 'released' | 'skipped' | 'fenced-off';
+
+/** Ends a delivery early: the job was fenced off (another worker owns it now). */
+class LostOwnership extends Error {}
+
+/**
+ * Runs one placement of a job on this worker's device: micro-batches sized to free memory, results
+ * written per batch (exactly once, fenced), OOMs turned into smaller batches or a move to a larger class.
+ */
+export class RunPlacement {
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async execute(placement: Job<PlacementData>, token: string): Promise<PlacementOutcome> {
+    const { jobs, config, workerId, log } = this.deps;
+    const { jobId } = placement.data;
+    const delivery = await jobs.beginDelivery(jobId, workerId, token, config.MAX_CRASHES);
+    if (delivery.outcome !== 'ok') {
+      log.warn({ jobId, ...delivery }, `placement not run: ${delivery.outcome}`);
+      await placement.moveToCompleted({ outcome: delivery.outcome }, token, false);
+      return delivery.outcome === 'poison' ? 'failed' : 'skipped';
+    }
+    const lockTimer = setInterval(() => placement.extendLock(token, config.LOCK_MS).catch(() => undefined), Math.max(500, config.LOCK_MS / 3));
+    try {
+      const outcome = await this.run(placement, token);
+      await placement.moveToCompleted({ outcome }, token, false).catch((err) => log.warn({ jobId, err: String(err) }, 'could not complete placement'));
+      return outcome;
+    } catch (err) {
+      if (err instanceof LostOwnership) {
+        log.warn({ jobId }, 'lost ownership of the job (lock expired and it moved on); stopping without writing');
+        return 'fenced-off';
+      }
+      // Anything unexpected: fail the job with the message rather than re-deliver it forever.
+      const message = err instanceof Error ? err.message : String(err);
+      log.error({ jobId, err: message }, 'job failed');
+      await jobs.fencedUpdate(jobId, token, this.terminal('failed', { code: 'fatal', message }), true);
+      await placement.moveToFailed(new Error(message), token, false).catch(() => undefined);
+      return 'failed';
+    } finally {
+      clearInterval(lockTimer);
+      this.deps.ledger.release(jobId);
+    }
+  }
+
+  private async run(placement: Job<PlacementData>, token: string): Promise<PlacementOutcome> {
+    const { jobs, device, deps } = { jobs: this.deps.jobs, device: this.deps.device, deps: this.deps };
+    const jobId = placement.data.jobId;
+    const record = (await jobs.get(jobId))!;
+    const manifest = getManifest(record.model);
+    if (!manifest) return this.fail(record, token, 'fatal', `model ${record.model} is not installed on this worker`);
+    const cls = parseClassName(placement.queueName);
+    const precision = record.precision.promised;
+    // The promise is checked, never bent: a worker runs a job only in the precision the job was promised.
+    if (cls.precision !== precision || !device.provenPrecisions.includes(precision)) {
+      return this.fail(record, token, 'fatal', `worker ${deps.workerId} cannot run ${precision} (proven: ${device.provenPrecisions.join(', ')}); refusing to change precision silently`);
+    }
+    const executed = device.source === 'declared' ? 'fp32' : precision;
+    await this.fenced(jobId, token, {
+      precision: JSON.stringify({
+        ...record.precision, used: executed, provider: device.provider,
+        ...(device.source === 'declared' ? { reason: `${record.precision.reason}; declared device ${deps.deviceName}: computed in fp32 on the CPU provider` } : {}),
+      }),
+    });
+
+    const session = await deps.sessions.get(manifest, executed, device.provider);
+    let profile = await loadProfile(deps.profiles, manifest, precision, device.provider, deps.deviceName, deps.config.MEMORY_MARGIN);
+    const done = await jobs.doneIndexes(jobId);
+    let remaining = record.images.filter((i) => !done.has(i.index));
+    const prefetcher = new ImagePrefetcher(deps.blobs, manifest);
+    const started = performance.now();
+    let inferenceMs = 0;
+    let peakBytes = record.peakBytes ?? 0;
+    let predictedPeak = 0;
+    let capBatch = profile.capBatch;
+    let lastBatch = 0;
+
+    try {
+      while (remaining.length > 0) {
+        if (await jobs.isCancelRequested(jobId)) return this.cancelled(record, token);
+        if (deps.isDraining()) return this.release(placement, record, token, 'worker draining (SIGTERM): job handed back after its last finished micro-batch');
+
+        const available = await deps.memory.availableBytes();
+        const fit = fitBatchToVram({
+          profile: { ...profile, capBatch }, freeBytes: available, reservedBytes: deps.ledger.reservedBytes - this.reservedFor(jobId),
+          remainingImages: remaining.length, maxBatch: manifest.maxBatch, throughput: throughputOf(profile),
+        });
+        if (fit.batchSize === 0) {
+          const outcome = await this.onOom(placement, record, token, 1, remaining.length, profile, available, `not even one image fits: ${fit.why}`);
+          if (outcome) return outcome;
+          continue;
+        }
+        if (fit.batchSize !== lastBatch) {
+          await jobs.addEvent(jobId, this.event('batch', `micro-batch ${fit.batchSize}: ${fit.why}`, { batchSize: fit.batchSize, availableBytes: available }));
+          lastBatch = fit.batchSize;
+        }
+        deps.ledger.reserve(jobId, withMargin(fit.predictedBytes, profile.marginFraction), available + this.reservedFor(jobId));
+        const batch = remaining.slice(0, fit.batchSize);
+        prefetcher.prefetch(remaining.slice(fit.batchSize, fit.batchSize * 2));
+        try {
+          const inputs = await prefetcher.take(batch);
+          const { result, peakBytes: batchPeak } = await deps.memory.track(() => detectBatch(session, manifest, inputs));
+          inferenceMs += result.inferenceMs;
+          peakBytes = Math.max(peakBytes, batchPeak);
+          predictedPeak = Math.max(predictedPeak, fit.predictedBytes);
+          await this.writeResults(record, token, batch, result.boxes, executed, fit.batchSize, result.inferenceMs);
+          remaining = remaining.slice(batch.length);
+          await this.checkDrift(record, fit.predictedBytes, batchPeak, fit.batchSize);
+        } catch (err) {
+          if (err instanceof LostOwnership) throw err;
+          const kind = classifyError(err);
+          if (kind.kind === 'oom') {
+            const msg = `out of memory at micro-batch ${fit.batchSize}: ${kind.message.slice(0, 300)}`;
+            profile = lowerProfileAfterOom(profile, fit.batchSize, available, new Date().toISOString());
+            await deps.profiles.put(profile);
+            const outcome = await this.onOom(placement, record, token, fit.batchSize, remaining.length, profile, available, msg);
+            if (outcome) return outcome;
+            capBatch = profile.capBatch;
+            continue;
+          }
+          if (kind.kind === 'bad-input') return this.fail(record, token, 'bad-input', kind.message);
+          throw err;
+        } finally {
+          deps.ledger.release(jobId);
+        }
+      }
+    } finally {
+      prefetcher.clear();
+    }
+
+    const runMs = performance.now() - started;
+    const timings = {
+      queueMs: record.startedAt ? undefined : Date.now() - Date.parse(record.createdAt),
+      runMs: Math.round(runMs), inferenceMs: Math.round(inferenceMs), preprocessMs: Math.round(prefetcher.totalPreprocessMs),
+      imagesPerSecond: Number((record.images.length / (runMs / 1000)).toFixed(2)),
+    };
+    await this.fenced(jobId, token, {
+      ...this.terminal('completed'), peakBytes: Math.round(peakBytes), predictedPeakBytes: Math.round(predictedPeak), timings: JSON.stringify(timings),
+    }, true);
+    deps.log.info({ jobId, images: record.images.length, ...timings, peakBytes }, 'job completed');
+    return 'completed';
+  }
+
+  /** After an OOM: retry smaller (returns undefined), or move the job to a larger class, or fail it. */
+  private async onOom(placement: Job<PlacementData>, record: JobRecord, token: string, batchSize: number, remainingImages: number,
+    profile: MemoryProfile, available: number, message: string): Promise<PlacementOutcome | undefined> {
+    const decision = decideAfterOom({ className: placement.queueName, batchSize, remainingImages, separable: record.requirement.separable, profile, availableBytes: available });
+    await this.deps.jobs.addEvent(record.id, this.event('oom', `${message}; ${decision.why}`, { batchSize, availableBytes: available, action: decision.action }));
+    this.deps.log.warn({ jobId: record.id, batchSize, available, decision }, 'out of memory');
+    if (decision.action === 'retry') return undefined;
+    if (decision.action === 'fail') return this.fail(record, token, 'out-of-memory', `${message}; ${decision.why}`);
+    return this.reroute(placement, record, token, decision.toClassName, `${message}; ${decision.why}`);
+  }
+
+  /** Moves the job to a larger class: a new placement, finished images kept, the user's job id unchanged. */
+  private async reroute(placement: Job<PlacementData>, record: JobRecord, token: string, toClassName: string, why: string): Promise<PlacementOutcome> {
+    const { jobs, queues } = this.deps;
+    const next = record.placements.length;
+    const minTierGb = parseClassName(toClassName).tierGb;
+    const requirement = { ...record.requirement, minTierGb };
+    const ok = await jobs.fencedUpdate(record.id, token, { state: 'queued', className: toClassName, doc: JSON.stringify({ ...jobDoc(record), requirement }) }, true);
+    if (!ok) throw new LostOwnership();
+    const queueJobId = await queues.place(toClassName, { jobId: record.id, placement: next }, record.priority);
+    await jobs.addPlacement(record.id, { className: toClassName, queueJobId, at: new Date().toISOString(), reason: why, workerId: this.deps.workerId });
+    await jobs.addEvent(record.id, this.event('reroute', `moved from ${placement.queueName} to ${toClassName}: ${why}`));
+    return 'rerouted';
+  }
+
+  /** Drain: end the delivery cleanly (not a crash) and put the placement back in its queue for another worker. */
+  private async release(placement: Job<PlacementData>, record: JobRecord, token: string, why: string): Promise<PlacementOutcome> {
+    await this.fenced(record.id, token, { state: 'queued' }, true);
+    await this.deps.jobs.addEvent(record.id, this.event('drain', why));
+    await placement.moveToWait(token);
+    return 'released';
+  }
+
+  private async cancelled(record: JobRecord, token: string): Promise<PlacementOutcome> {
+    await this.fenced(record.id, token, this.terminal('cancelled', { code: 'cancelled', message: 'cancelled by the client; finished images are kept' }), true);
+    return 'cancelled';
+  }
+
+  private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal', message: string): Promise<PlacementOutcome> {
+    await this.fenced(record.id, token, this.terminal('failed', { code, message }), true);
+    this.deps.log.warn({ jobId: record.id, code, message }, 'job failed');
+    return 'failed';
+  }
+
+  private async writeResults(record: JobRecord, token: string, batch: ImageRef[], boxes: ImageResult['boxes'][], executed: ImageResult['precision'], batchSize: number, ms: number) {
+    const results: ImageResult[] = batch.map((image, i) => ({
+      index: image.index, filename: image.filename, boxes: boxes[i]!, precision: executed, provider: this.deps.device.provider,
+      device: this.deps.deviceName, workerId: this.deps.workerId, batchSize, ms: Math.round(ms),
+    }));
+    const done = await this.deps.jobs.writeResults(record.id, token, results);
+    if (done < 0) throw new LostOwnership();
+  }
+
+  private async checkDrift(record: JobRecord, predicted: number, measured: number, batchSize: number) {
+    if (predicted <= 0 || measured <= 0) return;
+    const drift = detectDrift(predicted, measured, this.deps.config.DRIFT_FACTOR);
+    if (!drift.drifted) return;
+    await this.deps.jobs.update(record.id, { drift: '1' });
+    await this.deps.jobs.addEvent(record.id, this.event('drift', `precision drift at batch ${batchSize}: ${drift.message}`, { predicted, measured }));
+    this.deps.log.warn({ jobId: record.id, predicted: formatGb(predicted), measured: formatGb(measured), ratio: drift.ratio }, 'precision drift');
+  }
+
+  private reservedFor(jobId: string): number {
+    return this.deps.ledger.entries().find((e) => e.jobId === jobId)?.bytes ?? 0;
+  }
+
+  private terminal(state: 'completed' | 'failed' | 'cancelled', error?: { code: string; message: string }): Record<string, string> {
+    return { state, finishedAt: new Date().toISOString(), ...(error ? { error: JSON.stringify(error) } : {}) };
+  }
+
+  private async fenced(jobId: string, token: string, fields: Record<string, string | number>, end = false): Promise<void> {
+    if (!(await this.deps.jobs.fencedUpdate(jobId, token, fields, end))) throw new LostOwnership();
+  }
+
+  private event(kind: JobEvent['kind'], message: string, data?: Record<string, unknown>): JobEvent {
+    return { at: new Date().toISOString(), kind, message, workerId: this.deps.workerId, data };
+  }
+}
+
+/** Measured images/s per batch size, from the profile's calibration points. */
+function throughputOf(profile: MemoryProfile) {
+  return profile.points.filter((p) => p.ms && p.ms > 0).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
+}
+
+
+export type { ModelManifest };

@@ -1,0 +1,72 @@
+import os from 'node:os';
+import { FsBlobStore } from '#blobs';
+import { createLogger, loadConfig } from '#config';
+import { listManifests, SessionCache } from '#inference';
+import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
+import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
+import { RunPlacement } from './execution/run-placement.js';
+import { manifestPrior } from './execution/profile-source.js';
+import { CpuMemory, GpuMemory, memoryFor } from './memory/device-memory.js';
+import { NvidiaSmi } from './probe/nvidia-smi.js';
+import { probeDevice } from './probe/probe-device.js';
+import { WorkerLoop } from './worker-loop.js';
+
+const log = createLogger('worker');
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const redis = createRedis(config.REDIS_URL);
+  await waitForRedis(redis, 30_000);
+  const keys = new Keys(config.GPUQ_PREFIX);
+  const smi = new NvidiaSmi();
+
+  const device = await probeDevice(config, smi, log);
+  const classes = classesServedBy(device);
+  if (classes.length === 0) throw new Error(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
+  const memory = memoryFor(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
+  if (memory instanceof GpuMemory) await memory.init();
+  const deviceName = device.gpu?.name ?? 'cpu';
+  const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
+  const ledger = new VramLedger(device.totalBytes, workerId);
+  const sessions = new SessionCache(config.MODEL_CACHE_DIR);
+
+  let loop: WorkerLoop | undefined;
+  const executor = new RunPlacement({
+    config, log, workerId, device, deviceName, memory, ledger, sessions,
+    jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys),
+    blobs: new FsBlobStore(config.BLOB_DIR), isDraining: () => loop?.isDraining ?? false,
+  });
+  const smallest = Math.min(...listManifests().map((m) => {
+    const p = priorProfile(manifestPrior(m), 'fp16', device.provider, deviceName, 0, '');
+    return p.fixedBytes + p.perItemBytes;
+  }));
+  loop = new WorkerLoop({
+    config, log, executor, memory, ledger, minAdmitBytes: smallest,
+    registry: new WorkerRegistry(redis, keys),
+    consumers: classes.map((name) => new ClassConsumer(name, redis, keys, { lockMs: config.LOCK_MS, stalledCheckMs: config.STALLED_CHECK_MS })),
+    loadedModels: () => sessions.loadedModels(),
+    advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },
+  });
+  log.info({ workerId, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions }, 'device ready');
+  await loop.start();
+
+  let signals = 0;
+  const shutdown = async (signal: string) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutting down');
+    await loop!.drain();
+    await sessions.release();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { parseGpuQuery } from './nvidia-smi.js';
+
+describe('parseGpuQuery', () => {
+  it('reads the H100 line as nvidia-smi prints it', () => {
+    const [gpu] = parseGpuQuery('0, GPU-5e2f1c3a-aaaa, NVIDIA H100 80GB HBM3, 9.0, 81559, 81004, 580.65.06\n');
+    expect(gpu).toEqual({
+      index: 0, uuid: 'GPU-5e2f1c3a-aaaa', name: 'NVIDIA H100 80GB HBM3', computeCapability: 9,
+      totalBytes: 81559 * 1024 * 1024, freeBytes: 81004 * 1024 * 1024, driver: '580.65.06',
+    });
+  });
+
+  it('reads several GPUs and ignores blank lines', () => {
+    expect(parseGpuQuery('0, a, Tesla T4, 7.5, 15360, 15000, 535\n\n1, b, NVIDIA A10, 8.6, 23028, 22000, 535\n').map((g) => g.name)).toEqual(['Tesla T4', 'NVIDIA A10']);
+  });
+});

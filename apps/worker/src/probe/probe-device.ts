@@ -1,0 +1,72 @@
+import os from 'node:os';
+import { PRECISIONS, type DeviceCapability, type Precision, type ProviderName } from '#contracts';
+import type { Config, Logger } from '#config';
+import { listLoadableProviders, runSelfTest } from '#inference';
+import { CpuMemory } from '../memory/device-memory.js';
+import type { NvidiaSmi } from './nvidia-smi.js';
+
+/** GPU providers in preference order; the first that loads drives the GPU. */
+const GPU_PROVIDERS: ProviderName[] = ['cuda', 'webgpu'];
+
+interface Declaration {
+  name: string;
+  computeCapability?: number;
+  totalGb: number;
+  precisions: Precision[];
+}
+
+function parseDeclaration(json: string): Declaration {
+  const d = JSON.parse(json) as Partial<Declaration>;
+  const problems: string[] = [];
+  if (typeof d.name !== 'string' || !d.name) problems.push('name (string) is required');
+  if (!(typeof d.totalGb === 'number' && d.totalGb > 0)) problems.push('totalGb (number > 0) is required');
+  if (!Array.isArray(d.precisions) || d.precisions.some((p) => !PRECISIONS.includes(p))) problems.push(`precisions must be a list of ${PRECISIONS.join(', ')}`);
+  if (d.name !== 'cpu' && typeof d.computeCapability !== 'number') problems.push('computeCapability (number) is required for a GPU');
+  if (problems.length) throw new Error(`WORKER_DECLARE is invalid: ${problems.join('; ')}`);
+  return d as Declaration;
+}
+
+/**
+ * What this worker's device really is. Probed: the GPU from nvidia-smi, the providers that load, and the
+ * precisions whose self-test passed on the chosen provider. Declared (WORKER_DECLARE): taken as given,
+ * marked `declared`, and executed on the CPU provider.
+ */
+export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): Promise<DeviceCapability> {
+  const availableProviders = await listLoadableProviders();
+  if (config.WORKER_DECLARE) {
+    const d = parseDeclaration(config.WORKER_DECLARE);
+    const totalBytes = Math.round(d.totalGb * 1e9);
+    const isCpu = d.name === 'cpu';
+    return {
+      source: 'declared', kind: isCpu ? 'cpu' : 'gpu', provider: 'cpu', totalBytes, provenPrecisions: d.precisions,
+      selfTests: [], availableProviders,
+      gpu: isCpu ? undefined : {
+        index: 0, uuid: `declared-${d.name.replace(/\W+/g, '-')}`, name: d.name, computeCapability: d.computeCapability!,
+        totalBytes, freeBytes: totalBytes, driver: 'declared',
+      },
+    };
+  }
+
+  const gpus = config.WORKER_DEVICE === 'cpu' ? [] : await smi.listGpus();
+  const gpu = config.GPU_INDEX !== undefined ? gpus.find((g) => g.index === config.GPU_INDEX) : gpus[0];
+  if (config.GPU_INDEX !== undefined && !gpu) throw new Error(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${gpus.map((g) => g.index).join(', ') || 'none'}`);
+  const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
+  if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
+    throw new Error(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
+  }
+  if (gpu && gpuProvider) {
+    const selfTests = await runSelfTest(gpuProvider);
+    const provenPrecisions = selfTests.filter((t) => t.passed).map((t) => t.precision);
+    log.info({ gpu: gpu.name, computeCapability: gpu.computeCapability, provider: gpuProvider, selfTests }, 'GPU probed');
+    return { source: 'probed', kind: 'gpu', provider: gpuProvider, gpu, totalBytes: gpu.totalBytes, provenPrecisions, selfTests, availableProviders };
+  }
+  if (gpu) log.warn({ gpu: gpu.name, availableProviders }, 'a GPU is present but no GPU execution provider loads; serving the CPU');
+
+  const selfTests = await runSelfTest('cpu');
+  const budget = config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget();
+  log.info({ cpus: os.cpus().length, budgetBytes: budget, selfTests }, 'CPU probed');
+  return {
+    source: 'probed', kind: 'cpu', provider: 'cpu', totalBytes: budget,
+    provenPrecisions: selfTests.filter((t) => t.passed).map((t) => t.precision), selfTests, availableProviders,
+  };
+}

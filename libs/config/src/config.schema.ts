@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bytesGb = z.coerce.number().positive().transform((gb) => Math.round(gb * 1e9));
+
+/**
+ * Every setting gpuq reads from the environment, with its default. This is the one place defaults live;
+ * the README's configuration table mirrors it.
+ */
+export const configSchema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and BullMQ queue: several deployments can share one Redis. */
+  GPUQ_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('gpuq'),
+  /** Folder of the filesystem blob store, shared by the API and the workers. */
+  BLOB_DIR: z.string().default('.data/blobs'),
+  /** Where converted fp16/bf16 model variants are cached. */
+  MODEL_CACHE_DIR: z.string().default('.data/models'),
+  API_HOST: z.string().default('0.0.0.0'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Upload limits checked before anything is stored or queued. */
+  MAX_IMAGES_PER_JOB: z.coerce.number().int().positive().default(256),
+  MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(40_000_000),
+  /** Seconds a worker's registry entry lives without a heartbeat. */
+  WORKER_TTL_S: z.coerce.number().positive().default(15),
+  HEARTBEAT_S: z.coerce.number().positive().default(5),
+  /** BullMQ lock of a running placement; a worker that dies is noticed after about this long. */
+  LOCK_MS: z.coerce.number().int().positive().default(30_000),
+  STALLED_CHECK_MS: z.coerce.number().int().positive().default(15_000),
+  /** Deliveries that ended with the worker dying before a job is stopped as poison. */
+  MAX_CRASHES: z.coerce.number().int().positive().default(3),
+  /** Jobs one worker runs at once (they share the device through the VRAM ledger). */
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(1),
+  /** Use only this GPU (index as nvidia-smi numbers it); unset: GPU 0 if any, else the CPU. */
+  GPU_INDEX: z.coerce.number().int().min(0).optional(),
+  /** Force the device kind: `gpu` fails start-up when no GPU is found; `cpu` ignores GPUs. */
+  WORKER_DEVICE: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
+  /**
+   * A declared capability (JSON) instead of a probe: for tests and CPU-only development.
+   * e.g. {"name":"Tesla T4","computeCapability":7.5,"totalGb":16,"precisions":["fp16","fp32"]}.
+   * The worker still runs on the CPU provider; everything it shows is marked `declared`.
+   */
+  WORKER_DECLARE: z.string().optional(),
+  /** Memory the CPU device offers jobs (GB); default: 50% of the machine's memory. */
+  CPU_MEMORY_GB: bytesGb.optional(),
+  /** Fraction of a prediction added as a margin before comparing with free memory. */
+  MEMORY_MARGIN: z.coerce.number().min(0).max(1).default(0.1),
+  /** Flag a run whose measured peak exceeds its prediction by this factor (precision drift). */
+  DRIFT_FACTOR: z.coerce.number().min(1).default(2),
+  /** Calibrate a model automatically the first time a worker meets it on its device. */
+  AUTO_CALIBRATE: bool.default(true),
+  /** Start a local redis-server when none answers at REDIS_URL (npm start only). */
+  START_REDIS: bool.default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,70 @@
+import type { Precision } from './precision.js';
+
+/** onnxruntime execution providers gpuq knows how to drive. */
+export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
+export type DeviceKind = 'gpu' | 'cpu';
+
+/** One GPU as `nvidia-smi` (or a declaration) describes it. */
+export interface GpuInfo {
+  index: number;
+  uuid: string;
+  name: string;
+  /** e.g. 9.0 for Hopper, 8.9 for Ada, 7.5 for Turing. */
+  computeCapability: number;
+  totalBytes: number;
+  freeBytes: number;
+  driver: string;
+}
+
+/** Outcome of running the self-test model in one precision on one provider. */
+export interface SelfTestResult {
+  provider: ProviderName;
+  precision: Precision;
+  passed: boolean;
+  /** Largest absolute difference from the JavaScript reference output. */
+  maxAbsError?: number;
+  tolerance?: number;
+  ms?: number;
+  /** Why it failed, in onnxruntime's own words. */
+  error?: string;
+}
+
+/**
+ * What one execution slot (one device) of a worker really is. A worker process drives exactly one device:
+ * a multi-GPU host runs one process per GPU, so an OOM or crash on one card never disturbs another.
+ */
+export interface DeviceCapability {
+  /** `probed`: measured at start. `declared`: configured (tests, CPU-only development); shown everywhere. */
+  source: 'probed' | 'declared';
+  kind: DeviceKind;
+  /** The provider the worker runs jobs with on this device. */
+  provider: ProviderName;
+  /** Present for GPUs. */
+  gpu?: GpuInfo;
+  /** Memory the device offers jobs: VRAM for a GPU, the process memory budget for the CPU. */
+  totalBytes: number;
+  /** Precisions whose self-test passed on `provider` (or that were declared). Only these are advertised. */
+  provenPrecisions: Precision[];
+  selfTests: SelfTestResult[];
+  /** Execution providers that loaded in this process. */
+  availableProviders: ProviderName[];
+}
+
+/** A worker's advertisement in the registry, refreshed by its heartbeat under a TTL key. */
+export interface WorkerAdvert {
+  workerId: string;
+  host: string;
+  pid: number;
+  device: DeviceCapability;
+  /** Capability classes (queue names) served, most specific first. */
+  classes: string[];
+  freeBytes: number;
+  /** Bytes reserved by jobs running now (the VRAM ledger). */
+  reservedBytes: number;
+  runningJobs: string[];
+  loadedModels: string[];
+  startedAt: string;
+  lastBeatAt: string;
+  /** `draining` after SIGTERM: takes no new work. */
+  status: 'ready' | 'draining';
+}

@@ -1,0 +1,102 @@
+import type { ProviderName } from './capability.js';
+import type { InsufficientResource, JobRequirement } from './requirement.js';
+import type { Precision, PrecisionPolicy } from './precision.js';
+
+export const JOB_STATES = ['queued', 'waiting-for-capacity', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
+
+/** One uploaded image as stored in the blob store. */
+export interface ImageRef {
+  index: number;
+  blobKey: string;
+  filename?: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** One placement of the user's job on a class queue (a BullMQ job). Rerouting adds a placement; the job id stays. */
+export interface Placement {
+  className: string;
+  queueJobId: string;
+  at: string;
+  reason: string;
+  workerId?: string;
+}
+
+/** An event in the job's life worth showing the user: OOMs, batch changes, crashes, reroutes. */
+export interface JobEvent {
+  at: string;
+  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info';
+  message: string;
+  workerId?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface JobError {
+  code: 'bad-input' | 'out-of-memory' | 'no-capacity' | 'poison' | 'fatal' | 'cancelled';
+  message: string;
+  reasons?: InsufficientResource[];
+}
+
+/** The precision promise: what was promised, why, and what actually ran. Never changed silently. */
+export interface PrecisionDecision {
+  policy: PrecisionPolicy;
+  promised: Precision;
+  reason: string;
+  used?: Precision;
+  provider?: ProviderName;
+}
+
+/** The user's job: one record for its whole life, whatever queues and workers it passes through. */
+export interface JobRecord {
+  id: string;
+  model: string;
+  state: JobState;
+  priority: number;
+  allowCpu: boolean;
+  waitForCapacity: boolean;
+  idempotencyKey?: string;
+  images: ImageRef[];
+  requirement: JobRequirement;
+  precision: PrecisionDecision;
+  className: string;
+  placements: Placement[];
+  progress: { done: number; total: number };
+  events: JobEvent[];
+  error?: JobError;
+  /** Deliveries to a worker, and how many of them ended with the worker dying. */
+  deliveries: number;
+  crashes: number;
+  /** Set when a delivery starts, cleared when it ends cleanly; still set on the next delivery = the last worker died. */
+  activeDelivery?: { workerId: string; token: string; since: string };
+  cancelRequested?: boolean;
+  peakBytes?: number;
+  predictedPeakBytes?: number;
+  driftFlagged?: boolean;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  timings?: { queueMs?: number; runMs?: number; inferenceMs?: number; preprocessMs?: number; imagesPerSecond?: number };
+}
+
+/** A detected text box: the four corners clockwise from top-left, in the original image's pixels. */
+export interface TextBox {
+  points: [number, number][];
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+}
+
+/** One image's result, written exactly once, with what really ran it. */
+export interface ImageResult {
+  index: number;
+  filename?: string;
+  boxes: TextBox[];
+  precision: Precision;
+  provider: ProviderName;
+  device: string;
+  workerId: string;
+  batchSize: number;
+  ms: number;
+}

@@ -1,0 +1,36 @@
+import type { ProviderName } from './capability.js';
+import type { Precision } from './precision.js';
+
+/** One measured point: a batch of `batch` images peaked at `peakBytes` and took `ms`. */
+export interface ProfilePoint {
+  batch: number;
+  peakBytes: number;
+  ms?: number;
+}
+
+/**
+ * Memory model of one (model, precision, provider, device name): bytes(n) = fixedBytes + perItemBytes × n,
+ * for inputs of `referencePixels` pixels each (perPixelBytes scales the per-item term for other sizes).
+ */
+export interface MemoryProfile {
+  model: string;
+  precision: Precision;
+  provider: ProviderName;
+  /** GPU name (e.g. "NVIDIA H100 80GB HBM3") or "cpu"; profiles are not portable across devices. */
+  device: string;
+  fixedBytes: number;
+  perItemBytes: number;
+  /** Per-item bytes per input pixel; lets one profile serve other input sizes. */
+  perPixelBytes?: number;
+  referencePixels: number;
+  /** Fraction added on top of the prediction before it is compared with free memory. */
+  marginFraction: number;
+  /** `manifest`: a prior from the model's manifest; `calibrated`: fitted from measurement; `learned`: lowered after an OOM. */
+  source: 'manifest' | 'calibrated' | 'learned';
+  points: ProfilePoint[];
+  /** Fit quality of the calibration (coefficient of determination). */
+  r2?: number;
+  /** Largest batch allowed after an OOM at a larger size (learned). */
+  capBatch?: number;
+  updatedAt: string;
+}

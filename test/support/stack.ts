@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { JobRecord } from '#contracts';
+import { loadConfig, type Config } from '#config';
+import { createApi } from '../../apps/api/src/bootstrap.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Settings shared by an API and its workers in one test: own key prefix, own blob folder. */
+export function testEnv(redisUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    GPUQ_PREFIX: `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+    BLOB_DIR: mkdtempSync(join(tmpdir(), 'gpuq-blobs-')),
+    MODEL_CACHE_DIR: join(tmpdir(), 'gpuq-models'),
+    LOG_LEVEL: 'info',
+    HEARTBEAT_S: '1',
+    WORKER_TTL_S: '3',
+    ...extra,
+  };
+}
+
+/** A worker as a real process (the built one: `npm test` builds first), with its log lines collected. */
+export class WorkerProcess {
+  readonly lines: string[] = [];
+  private constructor(readonly child: ChildProcess) {}
+
+  static async start(env: Record<string, string>, opts: { ulimitVKb?: number } = {}): Promise<WorkerProcess> {
+    const main = join(root, 'dist/apps/worker/src/main.js');
+    const child = opts.ulimitVKb
+      ? spawn('bash', ['-c', `ulimit -v ${opts.ulimitVKb}; exec "${process.execPath}" "${main}"`], { env: { ...process.env, ...env }, cwd: root })
+      : spawn(process.execPath, [main], { env: { ...process.env, ...env }, cwd: root });
+    const worker = new WorkerProcess(child);
+    const collect = (chunk: Buffer) => worker.lines.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await worker.waitForLog(/"msg":"worker ready"/, 60_000);
+    return worker;
+  }
+
+  get workerId(): string {
+    const line = this.lines.find((l) => l.includes('"msg":"worker ready"'));
+    return line ? (JSON.parse(line) as { workerId: string }).workerId : '';
+  }
+
+  async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const hit = this.lines.find((l) => pattern.test(l));
+      if (hit) return hit;
+      if (this.child.exitCode !== null) throw new Error(`worker exited (${this.child.exitCode}):\n${this.lines.slice(-20).join('\n')}`);
+      await sleep(50);
+    }
+    throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    return new Promise((resolve) => {
+      this.child.once('exit', (code) => resolve(code));
+      this.child.kill(signal);
+    });
+  }
+}
+
+/** The API in this process (Nest DI under vitest), on a free port. */
+export async function startApi(env: Record<string, string>): Promise<{ app: NestExpressApplication; url: string; config: Config }> {
+  const config = loadConfig({ ...env, API_PORT: '0', API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const app = await createApi(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, config };
+}
+
+/** Submits images as multipart/form-data. */
+export async function submit(url: string, images: { name: string; data: Buffer }[], fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  const form = new FormData();
+  for (const image of images) form.append('images', new Blob([new Uint8Array(image.data)]), image.name);
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  const res = await fetch(`${url}/v1/jobs`, { method: 'POST', body: form, headers });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+export async function getJob(url: string, id: string): Promise<JobRecord> {
+  return (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as JobRecord;
+}
+
+/** Polls until the job is terminal (completed, failed or cancelled). */
+export async function waitForJob(url: string, id: string, timeoutMs = 60_000): Promise<JobRecord> {
+  const deadline = Date.now() + timeoutMs;
+  let job: JobRecord | undefined;
+  while (Date.now() < deadline) {
+    job = await getJob(url, id);
+    if (['completed', 'failed', 'cancelled'].includes(job.state)) return job;
+    await sleep(100);
+  }
+  throw new Error(`job ${id} not finished within ${timeoutMs} ms: ${JSON.stringify(job)}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
