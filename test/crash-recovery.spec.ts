@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ImageResult } from '#contracts';
+import { renderTextImage } from './fixtures/text-images.js';
+import { getJob, sleep, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
+
+// Short locks so a dead worker's job is taken over in seconds; a small CPU budget so micro-batches are
+// 2-3 images and there are checkpoints to resume from.
+const FAST = { LOCK_MS: '2000', STALLED_CHECK_MS: '1000', CPU_MEMORY_GB: '0.6', WORKER_DEVICE: 'cpu' };
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('crashes lose nothing', () => {
+  const env = testEnv(inject('redisUrl'), { ...FAST, MAX_CRASHES: '2' });
+  const workers: WorkerProcess[] = [];
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let image: Buffer;
+
+  beforeAll(async () => {
+    [api, { png: image }] = await Promise.all([
+      startApi(env),
+      renderTextImage({ width: 400, height: 160, lines: [{ text: 'checkpoint', x: 20, y: 90, fontSize: 40 }] }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+    await api?.app.close();
+  });
+
+  const start = async () => {
+    const worker = await WorkerProcess.start(env);
+    workers.push(worker);
+    return worker;
+  };
+
+  it('resumes a job on another worker after kill -9, writing each image exactly once', async () => {
+    const first = await start();
+    const images = Array.from({ length: 16 }, (_, i) => ({ name: `p${i}.png`, data: image }));
+    const { body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
+    const id = body.id as string;
+    await waitUntil('some checkpoints', async () => ((await getJob(api.url, id)).progress.done >= 3 ? true : undefined));
+    await first.stop('SIGKILL');
+    const doneAtKill = (await getJob(api.url, id)).progress.done;
+    expect(doneAtKill).toBeLessThan(16);
+
+    const second = await start();
+    const job = await waitForJob(api.url, id, 120_000);
+    expect(job.state).toBe('completed');
+    expect(job.crashes).toBe(1);
+    expect(job.events.some((e) => e.kind === 'crash' && e.message.includes(first.workerId))).toBe(true);
+    const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    expect(results.map((r) => r.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    const byWorker = new Set(results.map((r) => r.workerId));
+    expect(byWorker).toEqual(new Set([first.workerId, second.workerId]));
+    // Batches were sized to the 0.6 GB budget, not one big batch.
+    expect(Math.max(...results.map((r) => r.batchSize))).toBeLessThan(16);
+    await second.stop();
+  });
+
+  it('stops a job that keeps killing its workers as poison, with the reason', async () => {
+    const images = Array.from({ length: 40 }, (_, i) => ({ name: `p${i}.png`, data: image }));
+    let worker = await start();
+    const { status, body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
+    expect(status, JSON.stringify(body)).toBe(202);
+    const id = body.id as string;
+    for (let crash = 1; crash <= 2; crash++) {
+      if (crash > 1) worker = await start();
+      await waitUntil('the worker to run the job', async () => ((await getJob(api.url, id)).activeDelivery?.workerId === worker.workerId ? true : undefined))
+        .catch(async (err) => { throw new Error(`${err} (crash ${crash}): ${JSON.stringify(await getJob(api.url, id)).slice(0, 1500)}\n${worker.lines.slice(-8).join('\n')}`); });
+      await worker.stop('SIGKILL');
+    }
+    await start();
+    const job = await waitForJob(api.url, id, 60_000).catch(async (err) => {
+      throw new Error(`${err}\nlast worker log:\n${workers.at(-1)!.lines.slice(-15).join('\n')}`);
+    });
+    expect(job.state).toBe('failed');
+    expect(job.error?.code).toBe('poison');
+    expect(job.error?.message).toMatch(/worker died 2 times/);
+    expect(job.crashes).toBe(2);
+  }, 180_000);
+
+  it('drains on SIGTERM: the running job is handed back, not counted as a crash, and finishes elsewhere', async () => {
+    const first = await start();
+    const images = Array.from({ length: 30 }, (_, i) => ({ name: `p${i}.png`, data: image }));
+    const { body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
+    const id = body.id as string;
+    await waitUntil('a checkpoint', async () => ((await getJob(api.url, id)).progress.done >= 2 ? true : undefined));
+    expect(await first.stop('SIGTERM')).toBe(0);
+    await start();
+    const job = await waitForJob(api.url, id, 120_000);
+    expect(job.state).toBe('completed');
+    expect(job.crashes).toBe(0);
+    expect(job.events.some((e) => e.kind === 'drain')).toBe(true);
+  });
+});

@@ -1,0 +1,19 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+describe('docker-compose.yml', () => {
+  it('passes `docker-compose config -q` (GPU device reservation included)', () => {
+    expect(() => execFileSync('docker-compose', ['config', '-q'], { cwd: root, stdio: 'pipe' })).not.toThrow();
+  });
+
+  it('runs Redis with AOF and noeviction, and reserves an NVIDIA GPU for the GPU worker', () => {
+    const resolved = execFileSync('docker-compose', ['config'], { cwd: root }).toString();
+    expect(resolved).toMatch(/--appendonly[\s\S]*yes[\s\S]*--maxmemory-policy[\s\S]*noeviction/);
+    expect(resolved).toMatch(/worker-gpu:[\s\S]*capabilities:\s*- gpu[\s\S]*driver: nvidia/);
+    expect(readFileSync(`${root}/docker-compose.yml`, 'utf8')).toContain('worker-cpu:');
+  });
+});
