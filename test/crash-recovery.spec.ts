@@ -77,7 +77,7 @@ describe('crashes lose nothing', () => {
         .catch(async (err) => { throw new Error(`${err} (crash ${crash}): ${JSON.stringify(await getJob(api.url, id)).slice(0, 1500)}\n${worker.lines.slice(-8).join('\n')}`); });
       await worker.stop('SIGKILL');
     }
-    await start();
+    const last = await start();
     const job = await waitForJob(api.url, id, 60_000).catch(async (err) => {
       throw new Error(`${err}\nlast worker log:\n${workers.at(-1)!.lines.slice(-15).join('\n')}`);
     });
@@ -85,6 +85,7 @@ describe('crashes lose nothing', () => {
     expect(job.error?.code).toBe('poison');
     expect(job.error?.message).toMatch(/worker died 2 times/);
     expect(job.crashes).toBe(2);
+    await last.stop();
   }, 180_000);
 
   it('drains on SIGTERM: the running job is handed back, not counted as a crash, and finishes elsewhere', async () => {
@@ -98,6 +99,6 @@ describe('crashes lose nothing', () => {
     const job = await waitForJob(api.url, id, 120_000);
     expect(job.state).toBe('completed');
     expect(job.crashes).toBe(0);
-    expect(job.events.some((e) => e.kind === 'drain')).toBe(true);
+    expect(job.events.some((e) => e.kind === 'drain'), `${JSON.stringify(job.events)}\n${first.lines.slice(-6).join('\n')}`).toBe(true);
   });
 });
