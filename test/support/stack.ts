@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { GpuqClient, type ImageUpload } from '#client';
 import type { JobRecord } from '#contracts';
 import { loadConfig, type Config } from '#config';
 import { createApi } from '../../apps/api/src/bootstrap.js';
@@ -76,29 +77,14 @@ export async function startApi(env: Record<string, string>): Promise<{ app: Nest
   return { app, url: `http://127.0.0.1:${address.port}`, config };
 }
 
-/** Submits images as multipart/form-data. */
-export async function submit(url: string, images: { name: string; data: Buffer }[], fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
-  const form = new FormData();
-  for (const image of images) form.append('images', new Blob([new Uint8Array(image.data)]), image.name);
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  const res = await fetch(`${url}/v1/jobs`, { method: 'POST', body: form, headers });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+/** The API's typed client: tests talk to the API the way users do. */
+export const client = (url: string) => new GpuqClient(url);
 
-export async function getJob(url: string, id: string): Promise<JobRecord> {
-  return (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as JobRecord;
-}
+export const submit = (url: string, images: ImageUpload[], fields: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+  client(url).submit(images, fields, headers);
 
-/** Polls until the job is terminal (completed, failed or cancelled). */
-export async function waitForJob(url: string, id: string, timeoutMs = 60_000): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  let job: JobRecord | undefined;
-  while (Date.now() < deadline) {
-    job = await getJob(url, id);
-    if (['completed', 'failed', 'cancelled'].includes(job.state)) return job;
-    await sleep(100);
-  }
-  throw new Error(`job ${id} not finished within ${timeoutMs} ms: ${JSON.stringify(job)}`);
-}
+export const getJob = (url: string, id: string): Promise<JobRecord> => client(url).job(id);
+
+export const waitForJob = (url: string, id: string, timeoutMs = 60_000): Promise<JobRecord> => client(url).waitForJob(id, timeoutMs);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
