@@ -1,11 +1,10 @@
 import os from 'node:os';
 import { FsBlobStore } from '#blobs';
 import { createLogger, loadConfig } from '#config';
-import { listManifests, SessionCache } from '#inference';
+import { listManifests, memoryPrior, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
 import { RunPlacement } from './execution/run-placement.js';
-import { manifestPrior } from './execution/profile-source.js';
 import { CpuMemory, GpuMemory, memoryFor } from './memory/device-memory.js';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
 import { probeDevice } from './probe/probe-device.js';
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
     blobs: new FsBlobStore(config.BLOB_DIR), isDraining: () => loop?.isDraining ?? false,
   });
   const smallest = Math.min(...listManifests().map((m) => {
-    const p = priorProfile(manifestPrior(m), 'fp16', device.provider, deviceName, 0, '');
+    const p = priorProfile(memoryPrior(m), 'fp16', device.provider, deviceName, 0, '');
     return p.fixedBytes + p.perItemBytes;
   }));
   loop = new WorkerLoop({

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { BlobStore } from '#blobs';
 import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile } from '#contracts';
 import type { Config, Logger } from '#config';
-import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
+import { detectBatch, getManifest, type SessionCache } from '#inference';
 import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository } from '#queue';
 import {
   classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, lowerProfileAfterOom, parseClassName, type VramLedger,
@@ -73,7 +73,8 @@ export class RunPlacement {
   }
 
   private async run(placement: Job<PlacementData>, token: string): Promise<PlacementOutcome> {
-    const { jobs, device, deps } = { jobs: this.deps.jobs, device: this.deps.device, deps: this.deps };
+    const deps = this.deps;
+    const { jobs, device } = deps;
     const jobId = placement.data.jobId;
     const record = (await jobs.get(jobId))!;
     const manifest = getManifest(record.model);
@@ -255,4 +256,3 @@ function throughputOf(profile: MemoryProfile) {
 }
 
 
-export type { ModelManifest };

@@ -122,3 +122,11 @@ export function withInputSize(manifest: ModelManifest, size: number): ModelManif
     },
   };
 }
+
+/**
+ * The manifest's fp32 memory prior in the form the scheduling library's `priorProfile` takes
+ * (structurally `MemoryPrior`): used by the API to size requirements and by workers until they calibrate.
+ */
+export function memoryPrior(manifest: ModelManifest): { model: string; fixedBytes: number; perItemBytes: number; referencePixels: number } {
+  return { model: manifest.id, ...manifest.defaultProfile, referencePixels: manifest.input.size * manifest.input.size };
+}
