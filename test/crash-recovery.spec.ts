@@ -35,6 +35,14 @@ describe('crashes lose nothing', () => {
     await api?.app.close();
   });
 
+  /** Submits `count` copies of the page as one CPU-allowed job; returns its id. */
+  const submitPages = async (count: number) => {
+    const images = Array.from({ length: count }, (_, i) => ({ name: `p${i}.png`, data: image }));
+    const { status, body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
+    expect(status, JSON.stringify(body)).toBe(202);
+    return body.id as string;
+  };
+
   const start = async () => {
     const worker = await WorkerProcess.start(env);
     workers.push(worker);
@@ -43,9 +51,7 @@ describe('crashes lose nothing', () => {
 
   it('resumes a job on another worker after kill -9, writing each image exactly once', async () => {
     const first = await start();
-    const images = Array.from({ length: 16 }, (_, i) => ({ name: `p${i}.png`, data: image }));
-    const { body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
-    const id = body.id as string;
+    const id = await submitPages(16);
     await waitUntil('some checkpoints', async () => ((await getJob(api.url, id)).progress.done >= 3 ? true : undefined));
     await first.stop('SIGKILL');
     const doneAtKill = (await getJob(api.url, id)).progress.done;
@@ -66,11 +72,8 @@ describe('crashes lose nothing', () => {
   });
 
   it('stops a job that keeps killing its workers as poison, with the reason', async () => {
-    const images = Array.from({ length: 40 }, (_, i) => ({ name: `p${i}.png`, data: image }));
     let worker = await start();
-    const { status, body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
-    expect(status, JSON.stringify(body)).toBe(202);
-    const id = body.id as string;
+    const id = await submitPages(40);
     for (let crash = 1; crash <= 2; crash++) {
       if (crash > 1) worker = await start();
       await waitUntil('the worker to run the job', async () => ((await getJob(api.url, id)).activeDelivery?.workerId === worker.workerId ? true : undefined))
@@ -90,9 +93,7 @@ describe('crashes lose nothing', () => {
 
   it('drains on SIGTERM: the running job is handed back, not counted as a crash, and finishes elsewhere', async () => {
     const first = await start();
-    const images = Array.from({ length: 30 }, (_, i) => ({ name: `p${i}.png`, data: image }));
-    const { body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
-    const id = body.id as string;
+    const id = await submitPages(30);
     await waitUntil('a checkpoint', async () => ((await getJob(api.url, id)).progress.done >= 2 ? true : undefined));
     expect(await first.stop('SIGTERM')).toBe(0);
     await start();
