@@ -102,4 +102,20 @@ describe('crashes lose nothing', () => {
     expect(job.crashes).toBe(0);
     expect(job.events.some((e) => e.kind === 'drain'), `${JSON.stringify(job.events)}\n${first.lines.slice(-6).join('\n')}`).toBe(true);
   });
+
+  it('cancels a running job at its next micro-batch and keeps the finished images', async () => {
+    const worker = await start();
+    const id = await submitPages(30);
+    await waitUntil('a checkpoint', async () => ((await getJob(api.url, id)).progress.done >= 2 ? true : undefined));
+    const answer = (await (await fetch(`${api.url}/v1/jobs/${id}`, { method: 'DELETE' })).json()) as { state: string; message: string };
+    expect(answer.state).toBe('running');
+    expect(answer.message).toMatch(/next batch boundary/);
+    const job = await waitForJob(api.url, id, 60_000);
+    expect(job.state).toBe('cancelled');
+    expect(job.progress.done).toBeGreaterThanOrEqual(2);
+    expect(job.progress.done).toBeLessThan(30);
+    const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    expect(results).toHaveLength(job.progress.done);
+    await worker.stop();
+  });
 });
