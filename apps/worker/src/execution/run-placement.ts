@@ -102,7 +102,6 @@ export class RunPlacement {
     let inferenceMs = 0;
     let peakBytes = record.peakBytes ?? 0;
     let predictedPeak = 0;
-    let capBatch = profile.capBatch;
     let lastBatch = 0;
 
     try {
@@ -112,11 +111,12 @@ export class RunPlacement {
 
         const available = await deps.memory.availableBytes();
         const fit = fitBatchToVram({
-          profile: { ...profile, capBatch }, freeBytes: available, reservedBytes: deps.ledger.reservedBytes - this.reservedFor(jobId),
+          profile, freeBytes: available, reservedBytes: deps.ledger.reservedBytes - this.reservedFor(jobId),
           remainingImages: remaining.length, maxBatch: manifest.maxBatch, throughput: throughputOf(profile),
         });
         if (fit.batchSize === 0) {
-          const outcome = await this.onOom(placement, record, token, 1, remaining.length, profile, available, `not even one image fits: ${fit.why}`);
+          // Nothing ran, so nothing was learned: the profile stays; only the decision (reroute or fail) matters.
+          const { outcome } = await this.onOom(placement, record, token, 1, remaining.length, profile, available, `not even one image fits: ${fit.why}`, false);
           if (outcome) return outcome;
           continue;
         }
@@ -141,11 +141,9 @@ export class RunPlacement {
           const kind = classifyError(err);
           if (kind.kind === 'oom') {
             const msg = `out of memory at micro-batch ${fit.batchSize}: ${kind.message.slice(0, 300)}`;
-            profile = lowerProfileAfterOom(profile, fit.batchSize, available, new Date().toISOString());
-            await deps.profiles.put(profile);
-            const outcome = await this.onOom(placement, record, token, fit.batchSize, remaining.length, profile, available, msg);
-            if (outcome) return outcome;
-            capBatch = profile.capBatch;
+            const after = await this.onOom(placement, record, token, fit.batchSize, remaining.length, profile, available, msg, true);
+            if (after.outcome) return after.outcome;
+            profile = after.profile;
             continue;
           }
           if (kind.kind === 'bad-input') return this.fail(record, token, 'bad-input', kind.message);
@@ -171,15 +169,22 @@ export class RunPlacement {
     return 'completed';
   }
 
-  /** After an OOM: retry smaller (returns undefined), or move the job to a larger class, or fail it. */
+  /**
+   * After an OOM: retry smaller (returns the lowered profile to fit the next batch with), or move the job to
+   * a larger class, or fail it. When a batch really ran out (`measured`), the stored profile for this device
+   * is lowered and capped at the retry size (at least a halving), so the next job starts below the failure too.
+   */
   private async onOom(placement: Job<PlacementData>, record: JobRecord, token: string, batchSize: number, remainingImages: number,
-    profile: MemoryProfile, available: number, message: string): Promise<PlacementOutcome | undefined> {
-    const decision = decideAfterOom({ className: placement.queueName, batchSize, remainingImages, separable: record.requirement.separable, profile, availableBytes: available });
+    profile: MemoryProfile, available: number, message: string, measured: boolean): Promise<{ outcome?: PlacementOutcome; profile: MemoryProfile }> {
+    const lowered = measured ? lowerProfileAfterOom(profile, batchSize, available, new Date().toISOString()) : profile;
+    const decision = decideAfterOom({ className: placement.queueName, batchSize, remainingImages, separable: record.requirement.separable, profile: lowered, availableBytes: available });
+    const next = decision.action === 'retry' ? { ...lowered, capBatch: Math.min(lowered.capBatch ?? decision.batchSize, decision.batchSize) } : lowered;
+    if (measured) await this.deps.profiles.put(next);
     await this.deps.jobs.addEvent(record.id, this.event('oom', `${message}; ${decision.why}`, { batchSize, availableBytes: available, action: decision.action }));
     this.deps.log.warn({ jobId: record.id, batchSize, available, decision }, 'out of memory');
-    if (decision.action === 'retry') return undefined;
-    if (decision.action === 'fail') return this.fail(record, token, 'out-of-memory', `${message}; ${decision.why}`);
-    return this.reroute(placement, record, token, decision.toClassName, `${message}; ${decision.why}`);
+    if (decision.action === 'retry') return { profile: next };
+    if (decision.action === 'fail') return { outcome: await this.fail(record, token, 'out-of-memory', `${message}; ${decision.why}`), profile: next };
+    return { outcome: await this.reroute(placement, record, token, decision.toClassName, `${message}; ${decision.why}`), profile: next };
   }
 
   /** Moves the job to a larger class: a new placement, finished images kept, the user's job id unchanged. */
