@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfilePoint } from '#contracts';
 import { VGGT_POINTS } from '../test/profiles.js';
-import { fitProfile, predictBytes, withMargin } from './profile-fit.js';
+import { fitEnvelope, fitProfile, predictBytes, withMargin } from './profile-fit.js';
 
 describe('fitProfile', () => {
   it.each<[string, ProfilePoint[], { fixed: number; perItem: number; r2Min: number; maxResidual: number }]>([
@@ -74,5 +74,26 @@ describe('predictBytes / withMargin', () => {
     ['rounds up to whole bytes', 3, 0.5, 5],
   ])('%s', (_name, bytes, margin, expected) => {
     expect(withMargin(bytes, margin)).toBe(expected);
+  });
+});
+
+describe('fitEnvelope', () => {
+  const MiB = 2 ** 20;
+  // The H100 WebGPU fp16 sweep of PP-OCRv4 detection at 960×960 (docs/h100.md).
+  const h100 = [
+    [1, 214], [2, 444], [4, 739], [8, 1379], [16, 2604], [32, 4041],
+  ].map(([batch, mib]) => ({ batch: batch!, peakBytes: mib! * MiB }));
+
+  it.each([
+    { name: 'exact line: nothing to raise', points: [{ batch: 1, peakBytes: 300 }, { batch: 3, peakBytes: 500 }], raised: 0 },
+    { name: 'step allocator (H100 fp16 sweep)', points: h100, raised: 352.5 * MiB },
+  ])('$name', ({ points, raised }) => {
+    const fit = fitEnvelope(points);
+    expect(fit.raisedBytes).toBeCloseTo(raised, -5);
+    for (const p of points) expect(fit.fixedBytes + fit.perItemBytes * p.batch).toBeGreaterThanOrEqual(p.peakBytes - 1);
+  });
+
+  it('keeps the least-squares slope', () => {
+    expect(fitEnvelope(h100).perItemBytes).toBeCloseTo(fitProfile(h100).perItemBytes, 0);
   });
 });

@@ -1,13 +1,14 @@
 import type { Job } from 'bullmq';
 import type { BlobStore } from '#blobs';
-import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile } from '#contracts';
+import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile, Precision } from '#contracts';
 import type { Config, Logger } from '#config';
-import { detectBatch, getManifest, type SessionCache } from '#inference';
+import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
 import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository } from '#queue';
 import {
   classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, lowerProfileAfterOom, parseClassName, type VramLedger,
 } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
+import { calibrateModel } from '../calibration/calibrate-model.js';
 import { ImagePrefetcher } from './image-prefetcher.js';
 import { loadProfile } from './profile-source.js';
 
@@ -95,6 +96,9 @@ export class RunPlacement {
 
     const session = await deps.sessions.get(manifest, executed, device.provider);
     let profile = await loadProfile(deps.profiles, manifest, precision, device.provider, deps.deviceName, deps.config.MEMORY_MARGIN);
+    if (profile.source === 'manifest' && deps.config.AUTO_CALIBRATE && device.kind === 'gpu' && device.source === 'probed') {
+      profile = await this.calibrateFirst(record, manifest, precision);
+    }
     const done = await jobs.doneIndexes(jobId);
     let remaining = record.images.filter((i) => !done.has(i.index));
     const prefetcher = new ImagePrefetcher(deps.blobs, manifest);
@@ -167,6 +171,21 @@ export class RunPlacement {
     }, true);
     deps.log.info({ jobId, images: record.images.length, ...timings, peakBytes }, 'job completed');
     return 'completed';
+  }
+
+  /** The first job of a model on this GPU calibrates its memory profile; every later job reuses it. */
+  private async calibrateFirst(record: JobRecord, manifest: ModelManifest, precision: Precision): Promise<MemoryProfile> {
+    const deps = this.deps;
+    const report = await calibrateModel({
+      manifest, precision, device: deps.device, deviceName: deps.deviceName, sessions: deps.sessions, memory: deps.memory,
+      marginFraction: deps.config.MEMORY_MARGIN,
+    });
+    await deps.profiles.put(report.profile);
+    const summary = `calibrated ${manifest.id} in ${precision} on ${deps.deviceName}: ${formatGb(report.profile.fixedBytes)} + ${formatGb(report.profile.perItemBytes)} per image `
+      + `(batches ${report.points.map((p) => p.batch).join(', ')}; r² ${report.r2.toFixed(3)}; best ${report.bestImagesPerSecond.toFixed(1)} images/s at ${report.bestBatch})`;
+    await deps.jobs.addEvent(record.id, this.event('info', summary));
+    deps.log.info({ model: manifest.id, precision, profile: report.profile }, 'calibrated');
+    return report.profile;
   }
 
   /**
