@@ -18,6 +18,11 @@ export interface CalibrationInput {
   referencePixels: number;
   /** Timed runs per size (the fastest counts; the peak is the largest). */
   repeats?: number;
+  /**
+   * Sizes to measure, ascending (default 1, 2, 4, …). Ascending matters: providers keep buffers cached after a
+   * run, so a size measured after a larger one would read the larger one's memory.
+   */
+  sizes?: number[];
 }
 
 export interface CalibrationReport {
@@ -43,7 +48,8 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   const repeats = input.repeats ?? 2;
   const points: ProfilePoint[] = [];
   let oomAt: number | undefined;
-  for (let n = 1; n <= input.maxBatch; n *= 2) {
+  const sizes = input.sizes ?? Array.from({ length: 40 }, (_, i) => 2 ** i);
+  for (const n of sizes.filter((size) => size <= input.maxBatch)) {
     if (points.length >= 2) {
       const soFar = fitEnvelope(points);
       if (withMargin(predictBytes({ ...soFar, referencePixels: input.referencePixels }, n), input.marginFraction) > input.budgetBytes) break;
