@@ -29,10 +29,11 @@ async function main(): Promise<void> {
   const ledger = new VramLedger(device.totalBytes, workerId);
   const sessions = new SessionCache(config.MODEL_CACHE_DIR);
 
+  const registry = new WorkerRegistry(redis, keys);
   let loop: WorkerLoop | undefined;
   const executor = new RunPlacement({
     config, log, workerId, device, deviceName, memory, ledger, sessions,
-    jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys),
+    jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys), registry,
     blobs: new FsBlobStore(config.BLOB_DIR), isDraining: () => loop?.isDraining ?? false,
   });
   const smallest = Math.min(...listManifests().map((m) => {
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   }));
   loop = new WorkerLoop({
     config, log, executor, memory, ledger, minAdmitBytes: smallest,
-    registry: new WorkerRegistry(redis, keys),
+    registry,
     consumers: classes.map((name) => new ClassConsumer(name, redis, keys, { lockMs: config.LOCK_MS, stalledCheckMs: config.STALLED_CHECK_MS })),
     loadedModels: () => sessions.loadedModels(),
     advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryProfile } from '#contracts';
 import { profile } from '../test/profiles.js';
-import { decideAfterOom, lowerProfileAfterOom, type OomDecision, type OomInput } from './oom-decision.js';
+import { decideAfterOom, lowerProfileAfterOom, MEMORY_WAIT_MS, type OomDecision, type OomInput } from './oom-decision.js';
 import { predictBytes } from './profile-fit.js';
 
 const base: OomInput = { className: 'gpu-fp16-24g', batchSize: 32, remainingImages: 100, separable: true };
@@ -64,5 +64,26 @@ describe('lowerProfileAfterOom', () => {
     const before = profile({ perPixelBytes: 0.5e9 / (960 * 960) });
     const after = lowerProfileAfterOom(before, 8, 20e9, now);
     expect(after.perPixelBytes! * after.referencePixels).toBeCloseTo(after.perItemBytes, 0);
+  });
+});
+
+describe('decideAfterOom when other work holds the memory', () => {
+  const GB = 1e9;
+  const h100Profile = {
+    model: 'm', precision: 'fp16' as const, provider: 'webgpu' as const, device: 'NVIDIA H100 80GB HBM3', fixedBytes: 0.63 * GB,
+    perItemBytes: 0.13 * GB, referencePixels: 1, marginFraction: 0.1, source: 'calibrated' as const, points: [], updatedAt: '',
+  };
+  it.each([
+    { name: 'H100 with 0.74 GB free: one image fits the card → wait', capacity: 85.5 * GB, available: 0.74 * GB, action: 'wait' },
+    { name: 'one image larger than the whole card → reroute', capacity: 0.8 * GB, available: 0.74 * GB, action: 'reroute' },
+    { name: 'no capacity given → reroute (old behaviour)', capacity: undefined, available: 0.74 * GB, action: 'reroute' },
+    { name: 'plenty free yet OOM at one image → profile was wrong → reroute', capacity: 85.5 * GB, available: 80 * GB, action: 'reroute' },
+  ])('$name', ({ capacity, available, action }) => {
+    const decision = decideAfterOom({ className: 'gpu-fp16-8g', batchSize: 1, remainingImages: 10, separable: true, profile: h100Profile, availableBytes: available, capacityBytes: capacity });
+    expect(decision.action).toBe(action);
+    if (decision.action === 'wait') {
+      expect(decision.retryAfterMs).toBe(MEMORY_WAIT_MS);
+      expect(decision.why).toMatch(/needs 0\.84 GB with margin: it fits this 85\.50 GB card but only 0\.74 GB is free now/);
+    }
   });
 });

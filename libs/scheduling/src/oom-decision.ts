@@ -6,6 +6,7 @@ import { formatGb } from './units.js';
 export type OomDecision =
   | { action: 'retry'; batchSize: number; capBatch: number; why: string }
   | { action: 'reroute'; toClassName: string; why: string }
+  | { action: 'wait'; retryAfterMs: number; why: string }
   | { action: 'fail'; why: string };
 
 export interface OomInput {
@@ -18,7 +19,15 @@ export interface OomInput {
   profile?: MemoryProfile;
   /** Free minus reserved bytes now, for the re-fit. */
   availableBytes?: number;
+  /**
+   * The device's whole memory. When the smallest possible run fits the card but not what is free right now,
+   * other work holds the memory: the job waits for it instead of moving to a larger card it does not need.
+   */
+  capacityBytes?: number;
 }
+
+/** How long a job that waits for memory held by others backs off before it is tried again. */
+export const MEMORY_WAIT_MS = 2000;
 
 /**
  * What to do after an out-of-memory error:
@@ -26,7 +35,10 @@ export interface OomInput {
  *   the available memory says so, never more than batchSize − 1 again (`capBatch`), at least 1;
  * - at one image (or a scene job, which cannot shrink), the job moves to the next larger tier of the same
  *   precision; the caller should also set the requirement's `minTierGb` to that tier;
- * - on the CPU or at the largest tier there is nowhere left: fail, with the numbers.
+ * - on the CPU or at the largest tier there is nowhere left: fail, with the numbers;
+ * - but when that smallest run fits the card (`capacityBytes`) and only the memory free right now is short,
+ *   other work holds it: wait and retry, since a larger card would not help (seen on the H100 when another
+ *   process held all but 0.74 GB: the job walked up every tier to one no worker serves).
  */
 export function decideAfterOom(input: OomInput): OomDecision {
   const { className, batchSize, remainingImages, separable, profile, availableBytes } = input;
@@ -49,7 +61,19 @@ export function decideAfterOom(input: OomInput): OomDecision {
   }
 
   const what = separable ? 'one image' : `the whole scene (${remainingImages} images, not separable)`;
-  const numbers = describeNumbers(profile, separable ? 1 : remainingImages, availableBytes);
+  const smallest = separable ? 1 : remainingImages;
+  const numbers = describeNumbers(profile, smallest, availableBytes);
+  const smallestNeed = profile ? withMargin(predictBytes(profile, smallest), profile.marginFraction) : undefined;
+  const heldByOthers =
+    smallestNeed !== undefined && input.capacityBytes !== undefined && availableBytes !== undefined &&
+    smallestNeed <= input.capacityBytes && smallestNeed > availableBytes;
+  if (heldByOthers) {
+    return {
+      action: 'wait',
+      retryAfterMs: MEMORY_WAIT_MS,
+      why: `${what} needs ${formatGb(smallestNeed)} with margin: it fits this ${formatGb(input.capacityBytes!)} card but only ${formatGb(availableBytes)} is free now (held by other work); waiting for memory instead of moving to a larger card`,
+    };
+  }
   const c = parseClassName(className);
   if (c.device === 'cpu') {
     return { action: 'fail', why: `out of memory on ${className} with ${what}${numbers}; the cpu is the last resort, nowhere larger to go` };

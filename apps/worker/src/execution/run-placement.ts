@@ -3,9 +3,9 @@ import type { BlobStore } from '#blobs';
 import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile, Precision } from '#contracts';
 import type { Config, Logger } from '#config';
 import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
-import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository } from '#queue';
+import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository, type WorkerRegistry } from '#queue';
 import {
-  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, lowerProfileAfterOom, parseClassName, type VramLedger,
+  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, type VramLedger,
 } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
 import { calibrateModel } from '../calibration/calibrate-model.js';
@@ -23,6 +23,7 @@ export interface ExecutorDeps {
   jobs: JobRecordRepository;
   queues: ClassQueues;
   profiles: ProfileRepository;
+  registry: WorkerRegistry;
   blobs: BlobStore;
   sessions: SessionCache;
   /** True once SIGTERM arrived: finish the current micro-batch, then hand the job back. */
@@ -30,7 +31,7 @@ export interface ExecutorDeps {
 }
 
 /** How a delivery ended, for the worker loop's log and the BullMQ placement. */
-export type PlacementOutcome = 'completed' | 'failed' | 'cancelled' | 'rerouted' | 'released' | 'skipped' | 'fenced-off';
+export type PlacementOutcome = 'completed' | 'failed' | 'cancelled' | 'rerouted' | 'released' | 'waiting-for-memory' | 'skipped' | 'fenced-off';
 
 /** Ends a delivery early: the job was fenced off (another worker owns it now). */
 class LostOwnership extends Error {}
@@ -54,7 +55,9 @@ export class RunPlacement {
     const lockTimer = setInterval(() => placement.extendLock(token, config.LOCK_MS).catch(() => undefined), Math.max(500, config.LOCK_MS / 3));
     try {
       const outcome = await this.run(placement, token);
-      await placement.moveToCompleted({ outcome }, token, false).catch((err) => log.warn({ jobId, err: String(err) }, 'could not complete placement'));
+      // A placement handed back (drain) or delayed (waiting for memory) is in its queue again, not ours to complete.
+      const handedBack = outcome === 'released' || outcome === 'waiting-for-memory';
+      if (!handedBack) await placement.moveToCompleted({ outcome }, token, false).catch((err) => log.warn({ jobId, err: String(err) }, 'could not complete placement'));
       return outcome;
     } catch (err) {
       if (err instanceof LostOwnership) {
@@ -196,19 +199,33 @@ export class RunPlacement {
   private async onOom(placement: Job<PlacementData>, record: JobRecord, token: string, batchSize: number, remainingImages: number,
     profile: MemoryProfile, available: number, message: string, measured: boolean): Promise<{ outcome?: PlacementOutcome; profile: MemoryProfile }> {
     const lowered = measured ? lowerProfileAfterOom(profile, batchSize, available, new Date().toISOString()) : profile;
-    const decision = decideAfterOom({ className: placement.queueName, batchSize, remainingImages, separable: record.requirement.separable, profile: lowered, availableBytes: available });
+    const decision = decideAfterOom({
+      className: placement.queueName, batchSize, remainingImages, separable: record.requirement.separable, profile: lowered,
+      availableBytes: available, capacityBytes: this.deps.device.totalBytes,
+    });
     const next = decision.action === 'retry' ? { ...lowered, capBatch: Math.min(lowered.capBatch ?? decision.batchSize, decision.batchSize) } : lowered;
     if (measured) await this.deps.profiles.put(next);
-    await this.deps.jobs.addEvent(record.id, this.event('oom', `${message}; ${decision.why}`, { batchSize, availableBytes: available, action: decision.action }));
+    // A job that keeps waiting for memory logs that once, not every back-off.
+    const last = record.events.at(-1);
+    const repeatWait = decision.action === 'wait' && last?.kind === 'oom' && last.data?.action === 'wait';
+    if (!repeatWait) await this.deps.jobs.addEvent(record.id, this.event('oom', `${message}; ${decision.why}`, { batchSize, availableBytes: available, action: decision.action }));
     this.deps.log.warn({ jobId: record.id, batchSize, available, decision }, 'out of memory');
     if (decision.action === 'retry') return { profile: next };
+    if (decision.action === 'wait') return { outcome: await this.waitForMemory(placement, record, token, decision.retryAfterMs), profile: next };
     if (decision.action === 'fail') return { outcome: await this.fail(record, token, 'out-of-memory', `${message}; ${decision.why}`), profile: next };
     return { outcome: await this.reroute(placement, record, token, decision.toClassName, `${message}; ${decision.why}`), profile: next };
   }
 
   /** Moves the job to a larger class: a new placement, finished images kept, the user's job id unchanged. */
-  private async reroute(placement: Job<PlacementData>, record: JobRecord, token: string, toClassName: string, why: string): Promise<PlacementOutcome> {
+  private async reroute(placement: Job<PlacementData>, record: JobRecord, token: string, nextLarger: string, why: string): Promise<PlacementOutcome> {
     const { jobs, queues } = this.deps;
+    // The next larger class some live worker serves; with none, the job fails with the numbers (or waits, if asked to).
+    const live = (await this.deps.registry.list()).filter((w) => w.status === 'ready');
+    const served = [nextLarger, ...largerClasses(nextLarger)].find((c) => live.some((w) => w.classes.includes(c)));
+    if (!served && !record.waitForCapacity) {
+      return this.fail(record, token, 'out-of-memory', `${why}; no live worker serves ${nextLarger} or any larger class`);
+    }
+    const toClassName = served ?? nextLarger;
     const next = record.placements.length;
     const minTierGb = parseClassName(toClassName).tierGb;
     const requirement = { ...record.requirement, minTierGb };
@@ -218,6 +235,13 @@ export class RunPlacement {
     await jobs.addPlacement(record.id, { className: toClassName, queueJobId, at: new Date().toISOString(), reason: why, workerId: this.deps.workerId });
     await jobs.addEvent(record.id, this.event('reroute', `moved from ${placement.queueName} to ${toClassName}: ${why}`));
     return 'rerouted';
+  }
+
+  /** Memory held by other work: end the delivery cleanly and put the placement back after a pause, for this or any worker. */
+  private async waitForMemory(placement: Job<PlacementData>, record: JobRecord, token: string, retryAfterMs: number): Promise<PlacementOutcome> {
+    await this.fenced(record.id, token, { state: 'queued' }, true);
+    await placement.moveToDelayed(Date.now() + retryAfterMs, token);
+    return 'waiting-for-memory';
   }
 
   /** Drain: end the delivery cleanly (not a crash) and put the placement back in its queue for another worker. */
