@@ -3,7 +3,7 @@
 # then the memory/throughput sweep. Everything lands in $OUT. See docs/h100.md for the figures.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-[ -d dist ] || xz -dc .device/dist.tar.xz | tar -xf -
+rm -rf dist && xz -dc .device/dist.tar.xz | tar -xf -   # always this build: a warm machine keeps the last one
 export LD_LIBRARY_PATH=$PWD/.device/redis:${LD_LIBRARY_PATH:-}
 .device/redis/redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile "$OUT/redis.log" || echo "redis failed" >> "$OUT/run.log"
 sleep 1
