@@ -16,7 +16,7 @@ import type { JobRecord } from '#contracts';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 
-const [api = 'http://127.0.0.1:8080', countArg = '96', keepArg = '768', holdArg = '20'] = process.argv.slice(2);
+const [api = 'http://127.0.0.1:8080', countArg = '480', keepArg = '768', holdArg = '15'] = process.argv.slice(2);
 const count = Number(countArg);
 const keepMiB = Number(keepArg);
 const holdS = Number(holdArg);
@@ -46,29 +46,52 @@ async function startWorker(): Promise<void> {
   });
 }
 
-/** Another process takes all but `keepMiB` of free memory (torch), until killed. Resolves once it holds it. */
-async function hog(keep: number): Promise<ChildProcess> {
-  const code = `import torch,time,sys
-free,total=torch.cuda.mem_get_info()
-take=free-${keep}*2**20
-x=torch.empty(take,dtype=torch.uint8,device='cuda')
-print('HOLDING',take,flush=True)
-time.sleep(3600)`;
-  const child = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const m = /HOLDING (\d+)/.exec(chunk.toString());
-      if (m) {
-        emit({ kind: 'hog', heldMiB: Math.round(Number(m[1]) / 2 ** 20) });
-        resolve();
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`hog exited ${c}`)));
-  });
-  return child;
+/**
+ * Another process (python + torch, started ahead so its import time does not blur the timing): on "take" it
+ * allocates all but `keep` MiB of free memory, on "free" it lets go.
+ */
+class Hog {
+  private readonly child: ChildProcess;
+  private lines: string[] = [];
+  constructor() {
+    const code = `import torch,sys
+torch.cuda.init()
+print('READY',flush=True)
+x=None
+for line in sys.stdin:
+    if line.startswith('take'):
+        free,total=torch.cuda.mem_get_info()
+        x=torch.empty(free-int(line.split()[1])*2**20,dtype=torch.uint8,device='cuda')
+        print('HOLDING',x.numel(),flush=True)
+    else:
+        x=None
+        torch.cuda.empty_cache()
+        print('FREED',flush=True)`;
+    this.child = spawn('python3', ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  }
+  private async expect(word: string): Promise<string> {
+    for (;;) {
+      const i = this.lines.findIndex((l) => l.startsWith(word));
+      if (i >= 0) return this.lines.splice(i, 1)[0]!;
+      if (this.child.exitCode !== null) throw new Error('hog exited');
+      await sleep(20);
+    }
+  }
+  ready = () => this.expect('READY');
+  async take(keep: number): Promise<void> {
+    this.child.stdin!.write(`take ${keep}\n`);
+    emit({ kind: 'hog', heldMiB: Math.round(Number((await this.expect('HOLDING')).split(' ')[1]) / 2 ** 20) });
+  }
+  async free(): Promise<void> {
+    this.child.stdin!.write('free\n');
+    await this.expect('FREED');
+    emit({ kind: 'hog', heldMiB: 0 });
+  }
+  kill = () => this.child.kill('SIGKILL');
 }
 
-async function scenario(name: string, opts: { atFraction?: number; action?: () => Promise<void>; then?: () => Promise<void> } = {}) {
+async function scenario(name: string, opts: { atFraction?: number; action?: () => Promise<void> } = {}) {
   const samples: [number, number][] = [];
   const t0 = Date.now();
   let sampling = true;
@@ -94,7 +117,6 @@ async function scenario(name: string, opts: { atFraction?: number; action?: () =
   }
   sampling = false;
   await sampler;
-  await opts.then?.();
   const start = Date.parse(job.startedAt ?? job.createdAt);
   emit({
     kind: 'scenario', name, state: job.state, images: job.progress, totalMs: Date.parse(job.finishedAt!) - Date.parse(job.createdAt),
@@ -105,24 +127,25 @@ async function scenario(name: string, opts: { atFraction?: number; action?: () =
   });
 }
 
+const hog = new Hog();
+await hog.ready();
 await startWorker();
 await scenario('warm-up (calibration on first contact)');
 await scenario('undisturbed');
-let held: ChildProcess | undefined;
 await scenario('squeeze-mid', {
   atFraction: 0.25,
   action: async () => {
-    held = await hog(keepMiB);
-    setTimeout(() => held?.kill('SIGKILL'), holdS * 1000);
+    await hog.take(keepMiB);
+    setTimeout(() => void hog.free(), holdS * 1000);
   },
-  then: async () => void held?.kill('SIGKILL'),
 });
-await sleep(2000);
-// Cold: the worker's cached buffers go with it, then the other process takes the card, then a new worker starts.
+await sleep(holdS * 1000);
+// Cold: the worker's cached buffers go with it, the other process takes the card, a new worker starts and
+// meets a card with KEEP_MIB free; the other process lets go HOLD_S seconds after the job was submitted.
 await stopWorker();
-held = await hog(keepMiB);
+await hog.take(keepMiB);
 await startWorker();
-await scenario('squeeze-cold', { atFraction: 0.4, action: async () => void held?.kill('SIGKILL') });
-held?.kill('SIGKILL');
-worker?.kill('SIGTERM');
+await scenario('squeeze-cold', { atFraction: 0, action: async () => void setTimeout(() => void hog.free(), holdS * 1000) });
+hog.kill();
+await stopWorker();
 process.exit(0);

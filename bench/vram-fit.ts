@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import type { MemoryProfile, Precision, ProfilePoint, ProviderName } from '#contracts';
 import { detectBatch, getManifest, SessionCache, syntheticTextImage } from '#inference';
 import { classifyError, fitBatchToVram, fitEnvelope, predictBytes } from '#scheduling';
-import { calibrate } from '../apps/worker/src/calibration/calibrate.js';
+import { calibrate, DEFAULT_SIZES } from '../apps/worker/src/calibration/calibrate.js';
 import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 import { buildActivationModel } from './synthetic-model.js';
@@ -49,7 +49,7 @@ const subjects: Record<string, Subject> = {
     schedulingMax: ppocr.maxBatch,
     async open(precision) {
       const session = await sessions.get(ppocr, precision, provider);
-      return { runBatch: async (n) => void (await detectBatch(session, ppocr, Array.from({ length: n }, () => page))), maxBatch: 128, release: async () => undefined };
+      return { runBatch: async (n) => void (await detectBatch(session, ppocr, Array.from({ length: n }, () => page))), maxBatch: 64, release: async () => undefined };
     },
   },
   synthetic: {
@@ -96,26 +96,28 @@ for (const key of subjectsArg.split(',')) {
     const started = performance.now();
     const run = await subject.open(precision);
     const available = await memory.availableBytes();
-    // 1–2. One ascending sweep (cached buffers make descending reads wrong): powers of two calibrate the
-    // profile, the 1.5× sizes in between check its predictions.
-    const sizes = Array.from({ length: 30 }, (_, i) => [2 ** i, Math.round(2 ** i * 1.5)]).flat().filter((n, i, a) => n >= 1 && a.indexOf(n) === i).sort((a, b) => a - b);
+    // 1–2. One ascending sweep (cached buffers make descending reads wrong): the calibration sizes (1, 2, 3, 4,
+    // 6, 8, …) fit the profile; sizes at 1.25× and 1.75× of each power of two, which it never saw, check it.
+    const inCalibration = new Set(DEFAULT_SIZES);
+    const probes = Array.from({ length: 30 }, (_, i) => [Math.round(2 ** i * 1.25), Math.round(2 ** i * 1.75)]).flat().filter((n) => n > 4 && !inCalibration.has(n));
+    const sizes = [...new Set([...DEFAULT_SIZES, ...probes])].sort((a, b) => a - b);
     const cal = await calibrate({
       model: key, precision, provider, device: gpu.name, runBatch: run.runBatch, memory, maxBatch: run.maxBatch,
       budgetBytes: available / 4, marginFraction: 0.1, referencePixels: 1, sizes,
     });
-    const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
-    const fit = fitEnvelope(cal.points.filter((p) => isPowerOfTwo(p.batch)));
+    const calibrationPoints = cal.points.filter((p) => inCalibration.has(p.batch));
+    const fit = fitEnvelope(calibrationPoints);
     const profile: MemoryProfile = { ...cal.profile, fixedBytes: fit.fixedBytes, perItemBytes: fit.perItemBytes, r2: fit.r2 };
     (perItem[key] ??= {})[precision] = profile.perItemBytes;
     emit({ kind: 'calibration', subject: subject.name, precision, fixedMiB: +(profile.fixedBytes / MiB).toFixed(1), perItemMiB: +(profile.perItemBytes / MiB).toFixed(4),
       r2: +fit.r2.toFixed(4), raisedMiB: +(fit.raisedBytes / MiB).toFixed(1), oomAt: cal.oomAt,
-      points: cal.points.filter((p) => isPowerOfTwo(p.batch)).map((p) => [p.batch, +(p.peakBytes / MiB).toFixed(1), +p.ms!.toFixed(1)]) });
-    const measured: ProfilePoint[] = [...cal.points];
-    for (const m of cal.points.filter((p) => !isPowerOfTwo(p.batch))) {
+      points: calibrationPoints.map((p) => [p.batch, +(p.peakBytes / MiB).toFixed(1), +p.ms!.toFixed(1)]) });
+    for (const m of cal.points.filter((p) => !inCalibration.has(p.batch))) {
       const predicted = predictBytes(profile, m.batch);
       emit({ kind: 'validation', subject: key, precision, batch: m.batch, measuredMiB: +(m.peakBytes / MiB).toFixed(1), predictedMiB: +(predicted / MiB).toFixed(1),
-        errorPct: +((100 * (predicted - m.peakBytes)) / m.peakBytes).toFixed(1) });
+        errorPct: +((100 * (predicted - m.peakBytes)) / m.peakBytes).toFixed(1), errorOfCardPct: +((100 * (predicted - m.peakBytes)) / gpu.totalBytes).toFixed(2) });
     }
+    const measured: ProfilePoint[] = [...cal.points];
 
     // 3. Throughput: the scheduler's choice vs the best size measured.
     const throughput = measured.filter((p) => p.batch <= subject.schedulingMax).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
@@ -144,7 +146,8 @@ for (const key of subjectsArg.split(',')) {
     emit({ kind: 'fill', subject: key, precision, totalMiB: +(gpu.totalBytes / MiB).toFixed(0), profileAllows: allowed.batchSize,
       profileAllowsPredictedMiB: +(predictBytes(profile, allowed.batchSize) / MiB).toFixed(0), ranAtAllowed: isPoint(atAllowed) ? atAllowed : atAllowed,
       largestThatRan: largest, largestPredictedMiB: +(predictBytes(profile, largest) / MiB).toFixed(0),
-      unusedCardPct: +((100 * (predictBytes(profile, largest) - predictBytes(profile, allowed.batchSize))) / gpu.totalBytes).toFixed(1),
+      allowedOverLargest: +(allowed.batchSize / Math.max(1, largest)).toFixed(3),
+      unusedCardPct: isPoint(atAllowed) ? +((100 * (gpu.totalBytes - atAllowed.peakBytes)) / gpu.totalBytes).toFixed(1) : null,
       cappedBy: firstFailure ? 'failure' : largest >= run.maxBatch ? 'maxBatch' : 'time', firstFailure });
     await run.release();
   }

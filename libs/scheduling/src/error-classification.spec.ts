@@ -24,6 +24,7 @@ describe('classifyError', () => {
     ['cuDNN alloc', new Error('CUDNN failure 2: CUDNN_STATUS_ALLOC_FAILED ; GPU=0'), 'oom'],
     ['CUDA arena', new Error('Failed to allocate memory for requested buffer of size 2147483648'), 'oom'],
     // WebGPU
+    ['WebGPU on Vulkan, device memory exhausted (H100)', new Error('WebGPU validation failed. [Invalid Buffer (unlabeled)] is invalid due to a previous error.\n - While validating entries[2] against { binding: 2, visibility: ShaderStage::Compute, buffer: {type: BufferBindingType::Storage, minBindingSize: 0, hasDynamicOffset: 0} }.\n - While validating [BindGroupDescriptor ""MatMul""] against [BindGroupLayout "MatMul"]\n - While calling [Device].CreateBindGroup'), 'oom'],
     ['WebGPU buffer too large', new Error('WebGPU device error(3): Allocation size too large - While calling [Device].CreateBuffer([BufferDescriptor])'), 'oom'],
     ['WebGPU Out of memory', new Error('Out of memory'), 'oom'],
     ['WebGPU OutOfMemory', new Error('GPUValidationError: OutOfMemory'), 'oom'],

@@ -17,6 +17,9 @@ const OOM_PATTERNS: RegExp[] = [
   /CUBLAS_STATUS_ALLOC_FAILED/,
   /CUDNN_STATUS_ALLOC_FAILED/,
   /Allocation size too large/i, // WebGPU CreateBuffer
+  // WebGPU on Vulkan (H100): vkAllocateMemory fails with VK_ERROR_OUT_OF_DEVICE_MEMORY on stderr, and the run
+  // then rejects with only this: the buffer is invalid because its creation failed.
+  /Invalid Buffer[^\n]*is invalid due to a previous error/i,
   /Invalid typed array length/, // the batch is too big for one JS typed array
   /Array buffer allocation failed/,
 ];

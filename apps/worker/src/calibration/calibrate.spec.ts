@@ -24,14 +24,14 @@ describe('calibrate', () => {
     const { memory, runBatch } = fakeDevice(1000, 100, 1e9);
     const report = await calibrate({ ...base, memory, runBatch, maxBatch: 1024, budgetBytes: 10_000 });
     expect(report.profile).toMatchObject({ source: 'calibrated', fixedBytes: 1000, perItemBytes: 100 });
-    expect(report.points.map((p) => p.batch)).toEqual([1, 2, 4, 8, 16, 32, 64]);
+    expect(report.points.map((p) => p.batch)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]);
   });
 
   it('caps the profile below a size that ran out of memory', async () => {
     const { memory, runBatch } = fakeDevice(1000, 100, 3000);
     const report = await calibrate({ ...base, memory, runBatch, maxBatch: 64, budgetBytes: 1e9 });
-    expect(report.oomAt).toBe(32);
-    expect(report.profile.capBatch).toBe(31);
+    expect(report.oomAt).toBe(24);
+    expect(report.profile.capBatch).toBe(23);
   });
 
   it('needs two sizes', async () => {

