@@ -12,7 +12,7 @@ case "$mode" in
     export REDIS_URL=redis://127.0.0.1:6379 LOG_LEVEL=info
     node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 &
     sleep 3
-    timeout 300 node dist/bench/squeeze.js http://127.0.0.1:8080 480 768 15 > "$OUT/squeeze.jsonl" 2> "$OUT/squeeze-worker.log"
+    timeout 200 node dist/bench/squeeze.js http://127.0.0.1:8080 240 768 15 > "$OUT/squeeze.jsonl" 2> "$OUT/squeeze-worker.log"
     echo "squeeze rc=$?" >> "$OUT/run.log"
     ;;
   fit-ppocr) timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu ppocr > "$OUT/fit-ppocr.jsonl" 2> "$OUT/fit-ppocr.err"; echo "fit rc=$?" >> "$OUT/run.log" ;;

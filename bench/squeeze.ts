@@ -16,7 +16,7 @@ import type { JobRecord } from '#contracts';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 
-const [api = 'http://127.0.0.1:8080', countArg = '480', keepArg = '768', holdArg = '15'] = process.argv.slice(2);
+const [api = 'http://127.0.0.1:8080', countArg = '240', keepArg = '768', holdArg = '15'] = process.argv.slice(2);
 const count = Number(countArg);
 const keepMiB = Number(keepArg);
 const holdS = Number(holdArg);
@@ -101,8 +101,9 @@ async function scenario(name: string, opts: { atFraction?: number; action?: () =
       await sleep(250);
     }
   })();
-  const { body } = await client.submit(images(count), { precision: 'auto' });
-  const id = body.id as string;
+  const submitted = await client.submit(images(count), { precision: 'auto' });
+  if (submitted.status !== 202) throw new Error(`${name}: submit answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);
+  const id = submitted.body.id as string;
   let acted = false;
   let job: JobRecord;
   for (;;) {
