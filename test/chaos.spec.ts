@@ -40,7 +40,7 @@ describe('kill -9 at random points', () => {
       workers.push(w);
       return w;
     };
-    let live = await Promise.all([start(), start()]);
+    let live: WorkerProcess[] = await Promise.all([start(), start()]);
     const jobs = await Promise.all(
       Array.from({ length: 4 }, async () => {
         const { status, body } = await submit(api.url, Array.from({ length: 12 }, (_, i) => ({ name: `c${i}.png`, data: page })), { model: 'ppocr-v4-det-640', allowCpu: 'true' });

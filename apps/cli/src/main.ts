@@ -10,7 +10,7 @@ import { createLogger, loadConfig } from '#config';
 import { getManifest, listManifests, SessionCache } from '#inference';
 import { createRedis, Keys, ProfileRepository, waitForRedis } from '#queue';
 import { calibrateModel } from '../../worker/src/calibration/calibrate-model.js';
-import { CpuMemory, GpuMemory, memoryFor } from '../../worker/src/memory/device-memory.js';
+import { CpuMemory, openDeviceMemory } from '../../worker/src/memory/device-memory.js';
 import { NvidiaSmi } from '../../worker/src/probe/nvidia-smi.js';
 import { probeDevice } from '../../worker/src/probe/probe-device.js';
 
@@ -41,8 +41,7 @@ async function main(argv: string[]): Promise<number> {
         if (!device.provenPrecisions.includes(precision)) {
           throw new Error(`${precision} is not proven on this device (${device.provider}: ${device.provenPrecisions.join(', ')}); refusing to calibrate a precision it cannot run`);
         }
-        const memory = memoryFor(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
-        if (memory instanceof GpuMemory) await memory.init();
+        const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
         const sessions = new SessionCache(config.MODEL_CACHE_DIR);
         const report = await calibrateModel({
           manifest, precision, device, deviceName: device.gpu?.name ?? 'cpu', sessions, memory, marginFraction: config.MEMORY_MARGIN,

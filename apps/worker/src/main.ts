@@ -5,7 +5,7 @@ import { listManifests, memoryPrior, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
 import { RunPlacement } from './execution/run-placement.js';
-import { CpuMemory, GpuMemory, memoryFor } from './memory/device-memory.js';
+import { CpuMemory, openDeviceMemory } from './memory/device-memory.js';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
 import { probeDevice } from './probe/probe-device.js';
 import { WorkerLoop } from './worker-loop.js';
@@ -22,8 +22,7 @@ async function main(): Promise<void> {
   const device = await probeDevice(config, smi, log);
   const classes = classesServedBy(device);
   if (classes.length === 0) throw new Error(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
-  const memory = memoryFor(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
-  if (memory instanceof GpuMemory) await memory.init();
+  const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
   const ledger = new VramLedger(device.totalBytes, workerId);

@@ -84,7 +84,15 @@ export class CpuMemory implements DeviceMemory {
   }
 }
 
-export function memoryFor(device: DeviceCapability, smi: NvidiaSmi, cpuBudget: number): DeviceMemory {
-  if (device.source === 'probed' && device.kind === 'gpu' && device.gpu) return new GpuMemory(smi, device.gpu.index);
+/**
+ * The memory of the device this worker drives, ready to use (a GPU's baseline is read now, before any session
+ * allocates). Declared GPUs run on the CPU provider, so their memory is a CPU budget of the declared size.
+ */
+export async function openDeviceMemory(device: DeviceCapability, smi: NvidiaSmi, cpuBudget: number): Promise<DeviceMemory> {
+  if (device.source === 'probed' && device.kind === 'gpu' && device.gpu) {
+    const memory = new GpuMemory(smi, device.gpu.index);
+    await memory.init();
+    return memory;
+  }
   return new CpuMemory(device.source === 'declared' && device.kind === 'gpu' ? device.totalBytes : cpuBudget);
 }
