@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
-import { renderTextImage } from './fixtures/text-images.js';
-import { getJob, sleep, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
-
-// Short locks so a dead worker's job is taken over in seconds; a small CPU budget so micro-batches are
-// 2-3 images and there are checkpoints to resume from.
-const FAST = { LOCK_MS: '2000', STALLED_CHECK_MS: '1000', CPU_MEMORY_GB: '0.6', WORKER_DEVICE: 'cpu' };
+import { getJob, sleep, testEnv, waitForJob } from './support/stack.js';
+import { FAST_TAKEOVER, useCrashCluster } from './support/crash-cluster.js';
 
 async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -18,51 +14,24 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
 }
 
 describe('crashes lose nothing', () => {
-  const env = testEnv(inject('redisUrl'), { ...FAST, MAX_CRASHES: '2' });
-  const workers: WorkerProcess[] = [];
-  let api: Awaited<ReturnType<typeof startApi>>;
-  let image: Buffer;
-
-  beforeAll(async () => {
-    [api, { png: image }] = await Promise.all([
-      startApi(env),
-      renderTextImage({ width: 400, height: 160, lines: [{ text: 'checkpoint', x: 20, y: 90, fontSize: 40 }] }),
-    ]);
-  });
-
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-    await api?.app.close();
-  });
-
-  /** Submits `count` copies of the page as one CPU-allowed job; returns its id. */
-  const submitPages = async (count: number) => {
-    const images = Array.from({ length: count }, (_, i) => ({ name: `p${i}.png`, data: image }));
-    const { status, body } = await submit(api.url, images, { model: 'ppocr-v4-det-640', allowCpu: 'true' });
-    expect(status, JSON.stringify(body)).toBe(202);
-    return body.id as string;
-  };
-
-  const start = async () => {
-    const worker = await WorkerProcess.start(env);
-    workers.push(worker);
-    return worker;
-  };
+  const env = testEnv(inject('redisUrl'), { ...FAST_TAKEOVER, MAX_CRASHES: '2' });
+  const cluster = useCrashCluster(env, 'checkpoint');
+  const { start, submitPages } = cluster;
 
   it('resumes a job on another worker after kill -9, writing each image exactly once', async () => {
     const first = await start();
     const id = await submitPages(16);
-    await waitUntil('some checkpoints', async () => ((await getJob(api.url, id)).progress.done >= 3 ? true : undefined));
+    await waitUntil('some checkpoints', async () => ((await getJob(cluster.api.url, id)).progress.done >= 3 ? true : undefined));
     await first.stop('SIGKILL');
-    const doneAtKill = (await getJob(api.url, id)).progress.done;
+    const doneAtKill = (await getJob(cluster.api.url, id)).progress.done;
     expect(doneAtKill).toBeLessThan(16);
 
     const second = await start();
-    const job = await waitForJob(api.url, id, 120_000);
+    const job = await waitForJob(cluster.api.url, id, 120_000);
     expect(job.state).toBe('completed');
     expect(job.crashes).toBe(1);
     expect(job.events.some((e) => e.kind === 'crash' && e.message.includes(first.workerId))).toBe(true);
-    const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
     expect(results.map((r) => r.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
     const byWorker = new Set(results.map((r) => r.workerId));
     expect(byWorker).toEqual(new Set([first.workerId, second.workerId]));
@@ -76,13 +45,13 @@ describe('crashes lose nothing', () => {
     const id = await submitPages(40);
     for (let crash = 1; crash <= 2; crash++) {
       if (crash > 1) worker = await start();
-      await waitUntil('the worker to run the job', async () => ((await getJob(api.url, id)).activeDelivery?.workerId === worker.workerId ? true : undefined))
-        .catch(async (err) => { throw new Error(`${err} (crash ${crash}): ${JSON.stringify(await getJob(api.url, id)).slice(0, 1500)}\n${worker.lines.slice(-8).join('\n')}`); });
+      await waitUntil('the worker to run the job', async () => ((await getJob(cluster.api.url, id)).activeDelivery?.workerId === worker.workerId ? true : undefined))
+        .catch(async (err) => { throw new Error(`${err} (crash ${crash}): ${JSON.stringify(await getJob(cluster.api.url, id)).slice(0, 1500)}\n${worker.lines.slice(-8).join('\n')}`); });
       await worker.stop('SIGKILL');
     }
     const last = await start();
-    const job = await waitForJob(api.url, id, 60_000).catch(async (err) => {
-      throw new Error(`${err}\nlast worker log:\n${workers.at(-1)!.lines.slice(-15).join('\n')}`);
+    const job = await waitForJob(cluster.api.url, id, 60_000).catch(async (err) => {
+      throw new Error(`${err}\nlast worker log:\n${last.lines.slice(-15).join('\n')}`);
     });
     expect(job.state).toBe('failed');
     expect(job.error?.code).toBe('poison');
@@ -94,10 +63,10 @@ describe('crashes lose nothing', () => {
   it('drains on SIGTERM: the running job is handed back, not counted as a crash, and finishes elsewhere', async () => {
     const first = await start();
     const id = await submitPages(30);
-    await waitUntil('a checkpoint', async () => ((await getJob(api.url, id)).progress.done >= 2 ? true : undefined));
+    await waitUntil('a checkpoint', async () => ((await getJob(cluster.api.url, id)).progress.done >= 2 ? true : undefined));
     expect(await first.stop('SIGTERM')).toBe(0);
     await start();
-    const job = await waitForJob(api.url, id, 120_000);
+    const job = await waitForJob(cluster.api.url, id, 120_000);
     expect(job.state).toBe('completed');
     expect(job.crashes).toBe(0);
     expect(job.events.some((e) => e.kind === 'drain'), `${JSON.stringify(job.events)}\n${first.lines.slice(-6).join('\n')}`).toBe(true);
@@ -106,15 +75,15 @@ describe('crashes lose nothing', () => {
   it('cancels a running job at its next micro-batch and keeps the finished images', async () => {
     const worker = await start();
     const id = await submitPages(30);
-    await waitUntil('a checkpoint', async () => ((await getJob(api.url, id)).progress.done >= 2 ? true : undefined));
-    const answer = (await (await fetch(`${api.url}/v1/jobs/${id}`, { method: 'DELETE' })).json()) as { state: string; message: string };
+    await waitUntil('a checkpoint', async () => ((await getJob(cluster.api.url, id)).progress.done >= 2 ? true : undefined));
+    const answer = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}`, { method: 'DELETE' })).json()) as { state: string; message: string };
     expect(answer.state).toBe('running');
     expect(answer.message).toMatch(/next batch boundary/);
-    const job = await waitForJob(api.url, id, 60_000);
+    const job = await waitForJob(cluster.api.url, id, 60_000);
     expect(job.state).toBe('cancelled');
     expect(job.progress.done).toBeGreaterThanOrEqual(2);
     expect(job.progress.done).toBeLessThan(30);
-    const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
     expect(results).toHaveLength(job.progress.done);
     await worker.stop();
   });
