@@ -55,8 +55,11 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
     throw new Error(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
   }
   if (gpu && gpuProvider) {
-    const selfTests = await runSelfTest(gpuProvider);
-    const provenPrecisions = selfTests.filter((t) => t.passed).map((t) => t.precision);
+    // Every provider that loads is self-tested and shown; only the one that drives the GPU is advertised.
+    const selfTests = [];
+    for (const provider of availableProviders) selfTests.push(...(await runSelfTest(provider))); // one at a time: clean timings
+
+    const provenPrecisions = selfTests.filter((t) => t.passed && t.provider === gpuProvider).map((t) => t.precision);
     log.info({ gpu: gpu.name, computeCapability: gpu.computeCapability, provider: gpuProvider, selfTests }, 'GPU probed');
     return { source: 'probed', kind: 'gpu', provider: gpuProvider, gpu, totalBytes: gpu.totalBytes, provenPrecisions, selfTests, availableProviders };
   }
