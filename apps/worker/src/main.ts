@@ -7,6 +7,7 @@ import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#schedul
 import { RunPlacement } from './execution/run-placement.js';
 import { CpuMemory, openDeviceMemory } from './memory/device-memory.js';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
+import { checkModelVariants } from './probe/check-variants.js';
 import { probeDevice } from './probe/probe-device.js';
 import { WorkerLoop } from './worker-loop.js';
 
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const keys = new Keys(config.GPUQ_PREFIX);
   const smi = new NvidiaSmi();
 
-  const device = await probeDevice(config, smi, log);
+  const probed = await probeDevice(config, smi, log);
+  const device = { ...probed, variantChecks: await checkModelVariants(probed, config.MODEL_CACHE_DIR, log) };
   const classes = classesServedBy(device);
   if (classes.length === 0) throw new Error(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
   const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());

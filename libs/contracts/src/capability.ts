@@ -29,6 +29,17 @@ export interface SelfTestResult {
   error?: string;
 }
 
+/** A model's fp16/bf16 variant checked against its fp32 original on this device's provider. */
+export interface ModelVariantCheck {
+  model: string;
+  precision: Precision;
+  passed: boolean;
+  meanAbsError?: number;
+  maxAbsError?: number;
+  tolerance?: { meanAbs: number; maxAbs: number };
+  error?: string;
+}
+
 /**
  * What one execution slot (one device) of a worker really is. A worker process drives exactly one device:
  * a multi-GPU host runs one process per GPU, so an OOM or crash on one card never disturbs another.
@@ -48,6 +59,11 @@ export interface DeviceCapability {
   selfTests: SelfTestResult[];
   /** Execution providers that loaded in this process. */
   availableProviders: ProviderName[];
+  /**
+   * Per-model checks of the reduced-precision variants (a precision can pass the self-test and still be too
+   * inaccurate for one model). A failed check removes that (model, precision) from what the device serves.
+   */
+  variantChecks?: ModelVariantCheck[];
 }
 
 /** A worker's advertisement in the registry, refreshed by its heartbeat under a TTL key. */

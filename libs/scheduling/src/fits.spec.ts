@@ -97,3 +97,24 @@ describe('fits', () => {
     expect(reason).toMatchObject({ requested: 21.2e9, available: T4.totalBytes });
   });
 });
+
+describe('fits with per-model variant checks', () => {
+  // Measured on the H100 (docs/h100.md): PP-OCRv4's fp16 variant on webgpu, mean error 0.0104 > 0.005.
+  const checked: DeviceCapability = {
+    ...WEBGPU_H100,
+    variantChecks: [
+      { model: 'ppocr-v4-det', precision: 'fp16', passed: false, meanAbsError: 0.01036, maxAbsError: 0.99999, tolerance: { meanAbs: 0.005, maxAbs: 0.5 } },
+      { model: 'other-model', precision: 'fp16', passed: true, meanAbsError: 0.0003, maxAbsError: 0.2, tolerance: { meanAbs: 0.005, maxAbs: 0.5 } },
+    ],
+  };
+  it.each([
+    { name: 'failed check refuses that model in that precision', model: 'ppocr-v4-det', precision: 'fp16' as Precision, refused: true },
+    { name: 'the same model in fp32 is untouched', model: 'ppocr-v4-det', precision: 'fp32' as Precision, refused: false },
+    { name: 'a model whose check passed runs in fp16', model: 'other-model', precision: 'fp16' as Precision, refused: false },
+    { name: 'a model never checked is not refused by the check', model: 'unchecked', precision: 'fp16' as Precision, refused: false },
+  ])('$name', ({ model, precision, refused }) => {
+    const reasons = fits({ ...requirement(), model }, precision, checked, 'gpu-fp16-8g');
+    expect(reasons.some((r) => /failed its check against fp32/.test(r.reason))).toBe(refused);
+    if (refused) expect(reasons[0]!.reason).toMatch(/mean error 0\.0104 \(tolerance 0\.005\), max 1\.00 \(tolerance 0\.5\)/);
+  });
+});

@@ -41,6 +41,14 @@ export function fits(
     reason({ resource: 'precision', reason: `${label}: ${precision} not proven on ${device.provider} (${detail})` });
   }
 
+  const check = device.variantChecks?.find((c) => c.model === requirement.model && c.precision === precision);
+  if (check && !check.passed) {
+    const detail = check.error
+      ? check.error
+      : `mean error ${check.meanAbsError?.toPrecision(3)} (tolerance ${check.tolerance?.meanAbs}), max ${check.maxAbsError?.toPrecision(3)} (tolerance ${check.tolerance?.maxAbs})`;
+    reason({ resource: 'precision', reason: `${label}: the ${precision} variant of ${requirement.model} failed its check against fp32 on ${device.provider}: ${detail}` });
+  }
+
   if (ccTooLow) {
     reason({
       resource: 'compute-capability',

@@ -31,7 +31,11 @@ export interface ExecutorDeps {
 }
 
 /** How a delivery ended, for the worker loop's log and the BullMQ placement. */
-export type PlacementOutcome = 'completed' | 'failed' | 'cancelled' | 'rerouted' | 'released' | 'waiting-for-memory' | 'skipped' | 'fenced-off';
+export type PlacementOutcome =
+  | 'completed' | 'failed' | 'cancelled' | 'rerouted' | 'released' | 'waiting-for-memory' | 'not-for-this-worker' | 'skipped' | 'fenced-off';
+
+/** How long a placement this worker may not run waits before it is offered again (to any worker). */
+const VARIANT_RETRY_MS = 5000;
 
 /** Ends a delivery early: the job was fenced off (another worker owns it now). */
 class LostOwnership extends Error {}
@@ -56,7 +60,7 @@ export class RunPlacement {
     try {
       const outcome = await this.run(placement, token);
       // A placement handed back (drain) or delayed (waiting for memory) is in its queue again, not ours to complete.
-      const handedBack = outcome === 'released' || outcome === 'waiting-for-memory';
+      const handedBack = outcome === 'released' || outcome === 'waiting-for-memory' || outcome === 'not-for-this-worker';
       if (!handedBack) await placement.moveToCompleted({ outcome }, token, false).catch((err) => log.warn({ jobId, err: String(err) }, 'could not complete placement'));
       return outcome;
     } catch (err) {
@@ -88,6 +92,15 @@ export class RunPlacement {
     // The promise is checked, never bent: a worker runs a job only in the precision the job was promised.
     if (cls.precision !== precision || !device.provenPrecisions.includes(precision)) {
       return this.fail(record, token, 'fatal', `worker ${deps.workerId} cannot run ${precision} (proven: ${device.provenPrecisions.join(', ')}); refusing to change precision silently`);
+    }
+    // This device's check of the model's variant failed: another worker (where it passed) must run it.
+    const check = device.variantChecks?.find((c) => c.model === record.model && c.precision === precision);
+    if (check && !check.passed) {
+      const last = record.events.at(-1);
+      if (last?.data?.reason !== 'variant-check') {
+        await jobs.addEvent(jobId, this.event('info', `${deps.workerId} will not run ${record.model} in ${precision}: its variant failed the check against fp32 here; left for a worker where it passed`, { reason: 'variant-check' }));
+      }
+      return this.postpone(placement, record, token, VARIANT_RETRY_MS, 'not-for-this-worker');
     }
     const executed = device.source === 'declared' ? 'fp32' : precision;
     await this.fenced(jobId, token, {
@@ -211,7 +224,7 @@ export class RunPlacement {
     if (!repeatWait) await this.deps.jobs.addEvent(record.id, this.event('oom', `${message}; ${decision.why}`, { batchSize, availableBytes: available, action: decision.action }));
     this.deps.log.warn({ jobId: record.id, batchSize, available, decision }, 'out of memory');
     if (decision.action === 'retry') return { profile: next };
-    if (decision.action === 'wait') return { outcome: await this.waitForMemory(placement, record, token, decision.retryAfterMs), profile: next };
+    if (decision.action === 'wait') return { outcome: await this.postpone(placement, record, token, decision.retryAfterMs, 'waiting-for-memory'), profile: next };
     if (decision.action === 'fail') return { outcome: await this.fail(record, token, 'out-of-memory', `${message}; ${decision.why}`), profile: next };
     return { outcome: await this.reroute(placement, record, token, decision.toClassName, `${message}; ${decision.why}`), profile: next };
   }
@@ -237,11 +250,14 @@ export class RunPlacement {
     return 'rerouted';
   }
 
-  /** Memory held by other work: end the delivery cleanly and put the placement back after a pause, for this or any worker. */
-  private async waitForMemory(placement: Job<PlacementData>, record: JobRecord, token: string, retryAfterMs: number): Promise<PlacementOutcome> {
+  /**
+   * Not now or not here (memory held by other work; a model this worker may not run in that precision): end the
+   * delivery cleanly and put the placement back after a pause, for this or any worker.
+   */
+  private async postpone(placement: Job<PlacementData>, record: JobRecord, token: string, delayMs: number, outcome: PlacementOutcome): Promise<PlacementOutcome> {
     await this.fenced(record.id, token, { state: 'queued' }, true);
-    await placement.moveToDelayed(Date.now() + retryAfterMs, token);
-    return 'waiting-for-memory';
+    await placement.moveToDelayed(Date.now() + delayMs, token);
+    return outcome;
   }
 
   /** Drain: end the delivery cleanly (not a crash) and put the placement back in its queue for another worker. */
