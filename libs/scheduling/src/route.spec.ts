@@ -245,3 +245,20 @@ describe('route', () => {
     expect(decision).toMatchObject({ ok: true, className: 'gpu-bf16-80g', waiting: false });
   });
 });
+
+describe('route when a model variant failed its check (H100 webgpu, PP-OCRv4 fp16)', () => {
+  const h100 = {
+    ...WEBGPU_H100,
+    variantChecks: [{ model: 'mistral', precision: 'fp16' as const, passed: false, meanAbsError: 0.01036, maxAbsError: 0.99999, tolerance: { meanAbs: 0.005, maxAbs: 0.5 } }],
+  };
+  it('refuses fp16 and says why in the message, not a memory story', () => {
+    const decision = route(requirement({ oneImage: 0.5e9, policy: 'fp16' }), [h100], { waitForCapacity: false });
+    expect(decision.ok).toBe(false);
+    if (!decision.ok) expect(decision.message).toMatch(/the fp16 variant of mistral failed its check against fp32 on webgpu: mean error 0\.0104/);
+  });
+  it('auto with allowCpu falls to fp32 on the same card, with the reason', () => {
+    const decision = route(requirement({ oneImage: 0.5e9, allowCpu: true }), [h100], { waitForCapacity: false });
+    expect(decision).toMatchObject({ ok: true, precision: 'fp32', className: 'gpu-fp32-8g' });
+    if (decision.ok) expect(decision.reason).toMatch(/failed its check against fp32/);
+  });
+});

@@ -170,6 +170,9 @@ function whyNone(
   const largest = Math.max(...capable.map((d) => d.totalBytes));
   const what = kind === 'gpu' ? 'card' : 'cpu worker';
   if (needed > largest) return `${describeNeed(requirement, precision, needed)}; the largest ${precision} ${what} has ${formatGb(largest)}`;
+  // Memory is not what stops it (e.g. the model's variant failed its check, or the cpu is not allowed): say that.
+  const other = [...new Set(reasons.filter((r) => r.resource !== 'memory').map((r) => r.reason))];
+  if (other.length > 0) return other.join('; ');
   const minTier = requirement.minTierGb !== undefined ? ` (minTierGb ${requirement.minTierGb})` : '';
   return `needs the ${tierGb} GB tier${minTier}; the largest ${precision} card has ${formatGb(largest)} (tier ${tierOf(largest) ?? 'none'})`;
 }
