@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import type { MemoryProfile, Precision, ProfilePoint, ProviderName } from '#contracts';
 import { detectBatch, getManifest, SessionCache, syntheticTextImage } from '#inference';
 import { classifyError, fitBatchToVram, fitEnvelope, predictBytes } from '#scheduling';
-import { calibrate, DEFAULT_SIZES } from '../apps/worker/src/calibration/calibrate.js';
+import { calibrate, DEFAULT_SIZES, measureBatch } from '../apps/worker/src/calibration/calibrate.js';
 import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 import { buildActivationModel } from './synthetic-model.js';
@@ -73,16 +73,7 @@ const subjects: Record<string, Subject> = {
 
 async function measure(runBatch: (n: number) => Promise<void>, n: number, repeats = 2): Promise<ProfilePoint | { batch: number; error: string; oom: boolean }> {
   try {
-    await runBatch(n);
-    let ms = Infinity;
-    let peakBytes = 0;
-    for (let i = 0; i < repeats; i++) {
-      const started = performance.now();
-      const { peakBytes: peak } = await memory.track(() => runBatch(n));
-      ms = Math.min(ms, performance.now() - started);
-      peakBytes = Math.max(peakBytes, peak);
-    }
-    return { batch: n, peakBytes, ms };
+    return await measureBatch(runBatch, memory, n, repeats);
   } catch (err) {
     return { batch: n, error: String(err).slice(0, 400), oom: classifyError(err).kind === 'oom' };
   }
@@ -117,17 +108,12 @@ for (const key of subjectsArg.split(',')) {
       emit({ kind: 'validation', subject: key, precision, batch: m.batch, measuredMiB: +(m.peakBytes / MiB).toFixed(1), predictedMiB: +(predicted / MiB).toFixed(1),
         errorPct: +((100 * (predicted - m.peakBytes)) / m.peakBytes).toFixed(1), errorOfCardPct: +((100 * (predicted - m.peakBytes)) / gpu.totalBytes).toFixed(2) });
     }
-    const measured: ProfilePoint[] = [...cal.points];
-
     // 3. Throughput: the scheduler's choice vs the best size measured.
-    const throughput = measured.filter((p) => p.batch <= subject.schedulingMax).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
+    const throughput = cal.points.filter((p) => p.batch <= subject.schedulingMax).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
     const best = throughput.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
     const chosen = fitBatchToVram({ profile, freeBytes: await memory.availableBytes(), reservedBytes: 0, remainingImages: 1e9, maxBatch: subject.schedulingMax, throughput });
-    const chosenRuns = await Promise.resolve().then(async () => {
-      const results = [];
-      for (let i = 0; i < 3; i++) results.push(await measure(run.runBatch, chosen.batchSize, 1));
-      return results;
-    });
+    const chosenRuns = [];
+    for (let i = 0; i < 3; i++) chosenRuns.push(await measure(run.runBatch, chosen.batchSize, 1));
     const chosenOk = chosenRuns.filter(isPoint);
     const chosenIps = chosenOk.length ? Math.max(...chosenOk.map((p) => (p.batch * 1000) / p.ms!)) : 0;
     emit({ kind: 'throughput', subject: key, precision, chosenBatch: chosen.batchSize, why: chosen.why, chosenImagesPerSecond: +chosenIps.toFixed(1),
@@ -144,7 +130,7 @@ for (const key of subjectsArg.split(',')) {
       largest = n;
     }
     emit({ kind: 'fill', subject: key, precision, totalMiB: +(gpu.totalBytes / MiB).toFixed(0), profileAllows: allowed.batchSize,
-      profileAllowsPredictedMiB: +(predictBytes(profile, allowed.batchSize) / MiB).toFixed(0), ranAtAllowed: isPoint(atAllowed) ? atAllowed : atAllowed,
+      profileAllowsPredictedMiB: +(predictBytes(profile, allowed.batchSize) / MiB).toFixed(0), ranAtAllowed: atAllowed,
       largestThatRan: largest, largestPredictedMiB: +(predictBytes(profile, largest) / MiB).toFixed(0),
       allowedOverLargest: +(allowed.batchSize / Math.max(1, largest)).toFixed(3),
       unusedCardPct: isPoint(atAllowed) ? +((100 * (gpu.totalBytes - atAllowed.peakBytes)) / gpu.totalBytes).toFixed(1) : null,

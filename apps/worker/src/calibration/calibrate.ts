@@ -47,6 +47,23 @@ export interface CalibrationReport {
 }
 
 /**
+ * One size, measured: a first run (compiles kernels, grows pools; not timed), then `repeats` timed runs with
+ * memory sampled; the fastest time and the largest peak count.
+ */
+export async function measureBatch(runBatch: (n: number) => Promise<void>, memory: DeviceMemory, n: number, repeats: number): Promise<ProfilePoint> {
+  await runBatch(n);
+  let ms = Infinity;
+  let peakBytes = 0;
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    const { peakBytes: peak } = await memory.track(() => runBatch(n));
+    ms = Math.min(ms, performance.now() - started);
+    peakBytes = Math.max(peakBytes, peak);
+  }
+  return { batch: n, peakBytes, ms };
+}
+
+/**
  * Measures a model on this device: batches of 1, 2, 4, … (each warmed up once, then timed), peak memory
  * sampled during each run, until the next size would exceed the budget, the cap, or memory runs out.
  * The profile is the least-squares line raised to cover every measured point (see fitEnvelope), and it
@@ -63,16 +80,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
       if (withMargin(predictBytes({ ...soFar, referencePixels: input.referencePixels }, n), input.marginFraction) > input.budgetBytes) break;
     }
     try {
-      await input.runBatch(n); // first run of a shape compiles kernels and grows pools: not timed
-      let ms = Infinity;
-      let peakBytes = 0;
-      for (let i = 0; i < repeats; i++) {
-        const started = performance.now();
-        const { peakBytes: peak } = await input.memory.track(() => input.runBatch(n));
-        ms = Math.min(ms, performance.now() - started);
-        peakBytes = Math.max(peakBytes, peak);
-      }
-      points.push({ batch: n, peakBytes, ms });
+      points.push(await measureBatch(input.runBatch, input.memory, n, repeats));
     } catch (err) {
       if (classifyError(err).kind !== 'oom') throw err;
       oomAt = n;
