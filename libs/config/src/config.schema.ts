@@ -36,6 +36,11 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(1),
   /** Use only this GPU (index as nvidia-smi numbers it); unset: GPU 0 if any, else the CPU. */
   GPU_INDEX: z.coerce.number().int().min(0).optional(),
+  /**
+   * Worker host (`npm run start:worker-host`): which GPUs get a worker process, `all` or a list such as `0,2`.
+   * One process per GPU: an OOM or crash on one card never disturbs another.
+   */
+  GPU_INDICES: z.string().regex(/^(all|\d+(,\d+)*)$/, 'all, or GPU indexes separated by commas').default('all'),
   /** Force the device kind: `gpu` fails start-up when no GPU is found; `cpu` ignores GPUs. */
   WORKER_DEVICE: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**

@@ -41,7 +41,7 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
       source: 'declared', kind: isCpu ? 'cpu' : 'gpu', provider: 'cpu', totalBytes, provenPrecisions: d.precisions,
       selfTests: [], availableProviders,
       gpu: isCpu ? undefined : {
-        index: 0, uuid: `declared-${d.name.replace(/\W+/g, '-')}`, name: d.name, computeCapability: d.computeCapability!,
+        index: config.GPU_INDEX ?? 0, uuid: `declared-${d.name.replace(/\W+/g, '-')}-${config.GPU_INDEX ?? 0}`, name: d.name, computeCapability: d.computeCapability!,
         totalBytes, freeBytes: totalBytes, driver: 'declared',
       },
     };
@@ -53,6 +53,11 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
   const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
   if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
     throw new Error(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
+  }
+  if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
+    // onnxruntime-node 1.30 has no WebGPU adapter selection: Dawn picks its default adapter, whatever GPU_INDEX says.
+    if (gpu.index !== 0) throw new Error(`GPU_INDEX=${gpu.index}: the webgpu provider cannot be pointed at a chosen GPU (onnxruntime-node has no adapter selection); only one WebGPU worker per host is supported`);
+    log.warn({ gpus: gpus.length }, 'several GPUs but the webgpu provider uses its default adapter: this worker assumes it is GPU 0');
   }
   if (gpu && gpuProvider) {
     // Every provider that loads is self-tested and shown; only the one that drives the GPU is advertised.

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ImageResult, WorkerAdvert } from '#contracts';
+import { renderTextImage } from './fixtures/text-images.js';
+import { sleep, startApi, submit, testEnv, waitForJob } from './support/stack.js';
+
+const host = join(fileURLToPath(new URL('../', import.meta.url)), 'dist/apps/worker/src/host.js');
+const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precisions: ['bf16', 'fp16', 'fp32'] };
+const T4 = { name: 'Tesla T4', computeCapability: 7.5, totalGb: 16, precisions: ['fp16', 'fp32'] };
+
+describe('a worker host with several (declared) GPUs: one worker process per GPU', () => {
+  const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, T4]) });
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let page: Buffer;
+  const child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
+
+  const workers = async () => (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  beforeAll(async () => {
+    [api, { png: page }] = await Promise.all([
+      startApi(env),
+      renderTextImage({ width: 320, height: 120, lines: [{ text: 'two cards', x: 20, y: 70, fontSize: 36 }] }),
+    ]);
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await api?.app.close();
+  });
+
+  it('advertises each GPU as its own worker, with its own classes and ledger', async () => {
+    const both = await until('two workers', async () => ((await workers()).length === 2 ? workers() : undefined));
+    const byGpu = new Map(both.map((w) => [w.device.gpu!.index, w]));
+    expect(byGpu.get(0)).toMatchObject({ device: { source: 'declared', gpu: { name: 'NVIDIA A10' } }, reservedBytes: 0 });
+    expect(byGpu.get(1)).toMatchObject({ device: { source: 'declared', gpu: { name: 'Tesla T4' } }, reservedBytes: 0 });
+    expect(byGpu.get(0)!.pid).not.toBe(byGpu.get(1)!.pid);
+    expect(byGpu.get(0)!.classes[0]).toBe('gpu-bf16-24g');
+    expect(byGpu.get(1)!.classes).not.toContain('gpu-bf16-16g');
+  });
+
+  it('places bf16 jobs only on the bf16 card of the host', async () => {
+    const a10 = (await workers()).find((w) => w.device.gpu!.index === 0)!;
+    for (let i = 0; i < 3; i++) {
+      const { body } = await submit(api.url, [{ name: 'p.png', data: page }], { model: 'ppocr-v4-det-640', precision: 'bf16' });
+      const job = await waitForJob(api.url, body.id as string, 60_000);
+      expect(job.state).toBe('completed');
+      const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
+      expect(results[0]!.workerId).toBe(a10.workerId);
+    }
+  });
+
+  it('restarts a GPU worker that dies, leaving the other alone, and drains all on SIGTERM', async () => {
+    const before = await workers();
+    const t4 = before.find((w) => w.device.gpu!.index === 1)!;
+    const a10 = before.find((w) => w.device.gpu!.index === 0)!;
+    process.kill(t4.pid, 'SIGKILL');
+    const replaced = await until('a new T4 worker', async () => {
+      const now = await workers();
+      const fresh = now.find((w) => w.device.gpu!.index === 1 && w.pid !== t4.pid);
+      return fresh ? now : undefined;
+    });
+    expect(replaced.find((w) => w.device.gpu!.index === 0)!.pid).toBe(a10.pid);
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Drained workers leave the registry at once; the SIGKILLed one's entry expires with its TTL (3 s here).
+    await until('an empty registry', async () => ((await workers()).length === 0 ? true : undefined), 5000);
+  });
+});
