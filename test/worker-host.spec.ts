@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,7 +14,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, T4]) });
   let api: Awaited<ReturnType<typeof startApi>>;
   let page: Buffer;
-  const child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  let child: ChildProcess;
 
   const workers = async () => (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
   const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
@@ -28,6 +28,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   };
 
   beforeAll(async () => {
+    child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
     [api, { png: page }] = await Promise.all([
       startApi(env),
       renderTextImage({ width: 320, height: 120, lines: [{ text: 'two cards', x: 20, y: 70, fontSize: 36 }] }),
@@ -35,7 +36,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   });
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child && child.exitCode === null) child.kill('SIGKILL');
     await api?.app.close();
   });
 
@@ -77,5 +78,27 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
     expect(await exited).toBe(0);
     // Drained workers leave the registry at once; the SIGKILLed one's entry expires with its TTL (3 s here).
     await until('an empty registry', async () => ((await workers()).length === 0 ? true : undefined), 5000);
+  });
+});
+
+describe('a worker host whose slot refuses its configuration', () => {
+  it('does not restart a worker that refused to start, and keeps the others', async () => {
+    const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, { name: 'broken card' }]) });
+    const child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(output.includes('"worker ready"') && output.includes('not restarted')) && Date.now() < deadline) await sleep(100);
+      expect(output).toMatch(/WORKER_DECLARE is invalid: totalGb \(number > 0\) is required/);
+      expect(output).toMatch(/"gpu":1[^}]*worker refused to start with this configuration/);
+      await sleep(2500); // longer than the first restart delay: nothing starts it again
+      expect(output.match(/WORKER_DECLARE is invalid/g)).toHaveLength(1);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });

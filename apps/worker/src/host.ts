@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig } from '#config';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
+import { EXIT_REFUSED } from './probe/probe-device.js';
 
 const log = createLogger('worker-host');
 const config = loadConfig();
@@ -41,6 +42,10 @@ function launch(slot: Slot): void {
   slot.child = child;
   child.on('exit', (code, signal) => {
     if (stopping) return;
+    if (code === EXIT_REFUSED) {
+      log.fatal({ gpu: slot.index }, 'worker refused to start with this configuration (see its log); not restarted');
+      return;
+    }
     if (Date.now() - startedAt > 60_000) slot.restarts = 0; // a worker that ran a while is not crash-looping
     const delay = Math.min(30_000, 1000 * 2 ** Math.min(slot.restarts, 5));
     slot.restarts++;

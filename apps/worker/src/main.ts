@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { FsBlobStore } from '#blobs';
-import { createLogger, loadConfig } from '#config';
+import { ConfigError, createLogger, loadConfig } from '#config';
 import { listManifests, memoryPrior, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
@@ -8,7 +8,7 @@ import { RunPlacement } from './execution/run-placement.js';
 import { CpuMemory, openDeviceMemory } from './memory/device-memory.js';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
 import { checkModelVariants } from './probe/check-variants.js';
-import { probeDevice } from './probe/probe-device.js';
+import { EXIT_REFUSED, probeDevice, WorkerRefusedError } from './probe/probe-device.js';
 import { WorkerLoop } from './worker-loop.js';
 
 const log = createLogger('worker');
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const probed = await probeDevice(config, smi, log);
   const device = { ...probed, variantChecks: await checkModelVariants(probed, config.MODEL_CACHE_DIR, log) };
   const classes = classesServedBy(device);
-  if (classes.length === 0) throw new Error(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
+  if (classes.length === 0) throw new WorkerRefusedError(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
   const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
@@ -69,5 +69,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
-  process.exit(1);
+  process.exit(err instanceof WorkerRefusedError || err instanceof ConfigError ? EXIT_REFUSED : 1);
 });

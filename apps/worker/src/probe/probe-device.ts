@@ -5,6 +5,21 @@ import { listLoadableProviders, runSelfTest } from '#inference';
 import { CpuMemory } from '../memory/device-memory.js';
 import type { NvidiaSmi } from './nvidia-smi.js';
 
+/**
+ * This worker cannot serve with this configuration on this machine (wrong GPU index, no GPU where one is
+ * required, nothing proven). Starting it again will not help: the worker exits with EXIT_REFUSED and a worker
+ * host does not restart it.
+ */
+export class WorkerRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** Exit status of a worker that refused to start (sysexits' EX_CONFIG). */
+export const EXIT_REFUSED = 78;
+
 /** GPU providers in preference order; the first that loads drives the GPU. */
 const GPU_PROVIDERS: ProviderName[] = ['cuda', 'webgpu'];
 
@@ -16,13 +31,18 @@ interface Declaration {
 }
 
 function parseDeclaration(json: string): Declaration {
-  const d = JSON.parse(json) as Partial<Declaration>;
+  let d: Partial<Declaration>;
+  try {
+    d = JSON.parse(json) as Partial<Declaration>;
+  } catch (err) {
+    throw new WorkerRefusedError(`WORKER_DECLARE is not JSON: ${(err as Error).message}`);
+  }
   const problems: string[] = [];
   if (typeof d.name !== 'string' || !d.name) problems.push('name (string) is required');
   if (!(typeof d.totalGb === 'number' && d.totalGb > 0)) problems.push('totalGb (number > 0) is required');
   if (!Array.isArray(d.precisions) || d.precisions.some((p) => !PRECISIONS.includes(p))) problems.push(`precisions must be a list of ${PRECISIONS.join(', ')}`);
   if (d.name !== 'cpu' && typeof d.computeCapability !== 'number') problems.push('computeCapability (number) is required for a GPU');
-  if (problems.length) throw new Error(`WORKER_DECLARE is invalid: ${problems.join('; ')}`);
+  if (problems.length) throw new WorkerRefusedError(`WORKER_DECLARE is invalid: ${problems.join('; ')}`);
   return d as Declaration;
 }
 
@@ -49,14 +69,14 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
 
   const gpus = config.WORKER_DEVICE === 'cpu' ? [] : await smi.listGpus();
   const gpu = config.GPU_INDEX !== undefined ? gpus.find((g) => g.index === config.GPU_INDEX) : gpus[0];
-  if (config.GPU_INDEX !== undefined && !gpu) throw new Error(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${gpus.map((g) => g.index).join(', ') || 'none'}`);
+  if (config.GPU_INDEX !== undefined && !gpu) throw new WorkerRefusedError(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${gpus.map((g) => g.index).join(', ') || 'none'}`);
   const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
   if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
-    throw new Error(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
+    throw new WorkerRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
   }
   if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
     // onnxruntime-node 1.30 has no WebGPU adapter selection: Dawn picks its default adapter, whatever GPU_INDEX says.
-    if (gpu.index !== 0) throw new Error(`GPU_INDEX=${gpu.index}: the webgpu provider cannot be pointed at a chosen GPU (onnxruntime-node has no adapter selection); only one WebGPU worker per host is supported`);
+    if (gpu.index !== 0) throw new WorkerRefusedError(`GPU_INDEX=${gpu.index}: the webgpu provider cannot be pointed at a chosen GPU (onnxruntime-node has no adapter selection); only one WebGPU worker per host is supported`);
     log.warn({ gpus: gpus.length }, 'several GPUs but the webgpu provider uses its default adapter: this worker assumes it is GPU 0');
   }
   if (gpu && gpuProvider) {
