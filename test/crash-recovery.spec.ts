@@ -1,17 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
-import { getJob, sleep, testEnv, waitForJob } from './support/stack.js';
+import { getJob, testEnv, waitForJob, waitUntil } from './support/stack.js';
 import { FAST_TAKEOVER, useCrashCluster } from './support/crash-cluster.js';
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('crashes lose nothing', () => {
   const env = testEnv(inject('redisUrl'), { ...FAST_TAKEOVER, MAX_CRASHES: '2' });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult, WorkerAdvert } from '#contracts';
 import { renderTextImage } from './fixtures/text-images.js';
-import { sleep, startApi, submit, testEnv, waitForJob } from './support/stack.js';
+import { sleep, startApi, submit, testEnv, waitForJob, waitUntil } from './support/stack.js';
 
 const host = join(fileURLToPath(new URL('../', import.meta.url)), 'dist/apps/worker/src/host.js');
 const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precisions: ['bf16', 'fp16', 'fp32'] };
@@ -17,16 +17,6 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   let child: ChildProcess;
 
   const workers = async () => (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      await sleep(100);
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
   beforeAll(async () => {
     child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
     [api, { png: page }] = await Promise.all([
@@ -41,7 +31,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   });
 
   it('advertises each GPU as its own worker, with its own classes and ledger', async () => {
-    const both = await until('two workers', async () => ((await workers()).length === 2 ? workers() : undefined));
+    const both = await waitUntil('two workers', async () => ((await workers()).length === 2 ? workers() : undefined), 30_000);
     const byGpu = new Map(both.map((w) => [w.device.gpu!.index, w]));
     expect(byGpu.get(0)).toMatchObject({ device: { source: 'declared', gpu: { name: 'NVIDIA A10' } }, reservedBytes: 0 });
     expect(byGpu.get(1)).toMatchObject({ device: { source: 'declared', gpu: { name: 'Tesla T4' } }, reservedBytes: 0 });
@@ -66,18 +56,18 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
     const t4 = before.find((w) => w.device.gpu!.index === 1)!;
     const a10 = before.find((w) => w.device.gpu!.index === 0)!;
     process.kill(t4.pid, 'SIGKILL');
-    const replaced = await until('a new T4 worker', async () => {
+    const replaced = await waitUntil('a new T4 worker', async () => {
       const now = await workers();
       const fresh = now.find((w) => w.device.gpu!.index === 1 && w.pid !== t4.pid);
       return fresh ? now : undefined;
-    });
+    }, 30_000);
     expect(replaced.find((w) => w.device.gpu!.index === 0)!.pid).toBe(a10.pid);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // Drained workers leave the registry at once; the SIGKILLed one's entry expires with its TTL (3 s here).
-    await until('an empty registry', async () => ((await workers()).length === 0 ? true : undefined), 5000);
+    await waitUntil('an empty registry', async () => ((await workers()).length === 0 ? true : undefined), 5000);
   });
 });
 

@@ -88,3 +88,14 @@ export const getJob = (url: string, id: string): Promise<JobRecord> => client(ur
 export const waitForJob = (url: string, id: string, timeoutMs = 60_000): Promise<JobRecord> => client(url).waitForJob(id, timeoutMs);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` every 50 ms until it returns something other than undefined; throws after `timeoutMs`. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
