@@ -15,8 +15,22 @@ case "$mode" in
     timeout 200 node dist/bench/squeeze.js http://127.0.0.1:8080 240 768 15 > "$OUT/squeeze.jsonl" 2> "$OUT/squeeze-worker.log"
     echo "squeeze rc=$?" >> "$OUT/run.log"
     ;;
+  # e2e-<bufferCache>: API + Redis + one worker under that WebGPU buffer cache; a warm-up job (the worker
+  # calibrates on first contact) then one undisturbed job of 240 pages in fp32.
+  e2e-*)
+    cache=${mode#e2e-}
+    pgrep -x redis-server >/dev/null || { .device/redis/redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile "$OUT/redis.log"; sleep 1; }
+    export REDIS_URL=redis://127.0.0.1:6379 LOG_LEVEL=info
+    pgrep -f dist/apps/api/src/main.js >/dev/null || { node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 & sleep 3; }
+    WEBGPU_BUFFER_CACHE=$cache SQUEEZE_SCENARIOS=undisturbed SQUEEZE_PRECISION=fp32 timeout 240 node dist/bench/squeeze.js http://127.0.0.1:8080 240 > "$OUT/$mode.jsonl" 2> "$OUT/$mode-worker.log"
+    echo "$mode rc=$?" >> "$OUT/run.log" ;;
   fit-ppocr) timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu ppocr > "$OUT/fit-ppocr.jsonl" 2> "$OUT/fit-ppocr.err"; echo "fit rc=$?" >> "$OUT/run.log" ;;
   fit-synthetic) timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu synthetic > "$OUT/fit-synthetic.jsonl" 2> "$OUT/fit-synthetic.err"; echo "fit rc=$?" >> "$OUT/run.log" ;;
+  # fit-<subject>-<precision>[-<bufferCache>]: one subject and precision, one process (the cache mode is per process).
+  fit-*-*)
+    IFS=- read -r _ subject precision cache <<< "$mode"
+    WEBGPU_BUFFER_CACHE=${cache:-lazyRelease} timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu "$subject" "$precision" > "$OUT/$mode.jsonl" 2> "$OUT/$mode.err"
+    echo "$mode rc=$?" >> "$OUT/run.log" ;;
 esac
 done
 nvidia-smi --query-gpu=memory.used,memory.total --format=csv >> "$OUT/run.log"

@@ -9,6 +9,8 @@
  *                  all but KEEP_MIB of; the hog lets go once 40 % is done.
  * For each: total time, micro-batch sizes over time, OOM events, device memory sampled every 250 ms. JSON lines.
  * Run: node dist/bench/squeeze.js [apiUrl] [images] [keepMiB] [holdS]
+ * Env: SQUEEZE_SCENARIOS (default all: undisturbed,squeeze-mid,squeeze-cold; the warm-up always runs),
+ * SQUEEZE_PRECISION (default auto) and SQUEEZE_ALLOW_CPU=1 for the jobs' precision policy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GpuqClient } from '#client';
@@ -20,6 +22,8 @@ const [api = 'http://127.0.0.1:8080', countArg = '240', keepArg = '768', holdArg
 const count = Number(countArg);
 const keepMiB = Number(keepArg);
 const holdS = Number(holdArg);
+const scenarios = new Set((process.env.SQUEEZE_SCENARIOS ?? 'undisturbed,squeeze-mid,squeeze-cold').split(','));
+const policy: Record<string, string> = { precision: process.env.SQUEEZE_PRECISION ?? 'auto', ...(process.env.SQUEEZE_ALLOW_CPU === '1' ? { allowCpu: 'true' } : {}) };
 const client = new GpuqClient(api);
 const smi = new NvidiaSmi();
 const emit = (o: object) => console.log(JSON.stringify(o));
@@ -101,7 +105,7 @@ async function scenario(name: string, opts: { atFraction?: number; action?: () =
       await sleep(250);
     }
   })();
-  const submitted = await client.submit(images(count), { precision: 'auto' });
+  const submitted = await client.submit(images(count), policy);
   if (submitted.status !== 202) throw new Error(`${name}: submit answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);
   const id = submitted.body.id as string;
   let acted = false;
@@ -132,21 +136,25 @@ const hog = new Hog();
 await hog.ready();
 await startWorker();
 await scenario('warm-up (calibration on first contact)');
-await scenario('undisturbed');
-await scenario('squeeze-mid', {
-  atFraction: 0.25,
-  action: async () => {
-    await hog.take(keepMiB);
-    setTimeout(() => void hog.free(), holdS * 1000);
-  },
-});
-await sleep(holdS * 1000);
-// Cold: the worker's cached buffers go with it, the other process takes the card, a new worker starts and
-// meets a card with KEEP_MIB free; the other process lets go HOLD_S seconds after the job was submitted.
-await stopWorker();
-await hog.take(keepMiB);
-await startWorker();
-await scenario('squeeze-cold', { atFraction: 0, action: async () => void setTimeout(() => void hog.free(), holdS * 1000) });
+if (scenarios.has('undisturbed')) await scenario('undisturbed');
+if (scenarios.has('squeeze-mid')) {
+  await scenario('squeeze-mid', {
+    atFraction: 0.25,
+    action: async () => {
+      await hog.take(keepMiB);
+      setTimeout(() => void hog.free(), holdS * 1000);
+    },
+  });
+  await sleep(holdS * 1000);
+}
+if (scenarios.has('squeeze-cold')) {
+  // Cold: the worker's cached buffers go with it, the other process takes the card, a new worker starts and
+  // meets a card with KEEP_MIB free; the other process lets go HOLD_S seconds after the job was submitted.
+  await stopWorker();
+  await hog.take(keepMiB);
+  await startWorker();
+  await scenario('squeeze-cold', { atFraction: 0, action: async () => void setTimeout(() => void hog.free(), holdS * 1000) });
+}
 hog.kill();
 await stopWorker();
 process.exit(0);

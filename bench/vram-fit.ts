@@ -1,23 +1,34 @@
 /**
  * VRAM-fit benchmark (issue 4), run on the GPU machine: for the default model and a synthetic large-activation
  * model, in fp16 and fp32, on this machine's GPU provider:
- *   1. calibrate (batches 1, 2, 4, … up to a quarter of free memory) → envelope profile;
- *   2. predicted vs measured peak at sizes the calibration did not see;
- *   3. the batch fitBatchToVram chooses vs the best images/s of every size measured (goal ≥ 95 %), zero OOM at it;
- *   4. the largest batch the profile allows vs the largest that really runs (goal: < 10 % of the card unused);
+ *   1. calibrate (batches 1, 2, 3, 4, 6, 8, … up to a quarter of free memory) → envelope profile and its
+ *      measured margin, exactly as the worker does;
+ *   2. predicted vs measured peak at sizes the calibration did not see (1.25× and 1.75× of powers of two);
+ *   3. the batch fitBatchToVram chooses vs the best images/s of any size: the sweep finds the candidates, then
+ *      the chosen size and the sweep's five best are re-timed side by side in rounds of blocks (median per
+ *      size), so drift and noise hit all of them alike (goal ≥ 95 %); zero OOM at the chosen size;
+ *   4. the largest batch the profile allows vs the largest that really runs, grown by 3 % until it fails
+ *      (goal: < 10 % of the card unused);
  *   5. fp32/fp16 per-item memory ratio.
- * Prints JSON lines. Run: node dist/bench/vram-fit.js [provider=webgpu] [subjects=ppocr,synthetic]
+ * Prints JSON lines. Run: node dist/bench/vram-fit.js [provider=webgpu] [subjects=ppocr,synthetic] [precisions=fp16,fp32]
+ * Env: WEBGPU_BUFFER_CACHE (default lazyRelease, as the worker), BENCH_FILL=0 skips step 4, BENCH_FILL_S caps it,
+ * BENCH_ROUNDS (side-by-side rounds, default 2), BENCH_PPOCR_MAX (largest PP-OCRv4 batch swept, default the manifest's 32).
  */
 import * as ort from 'onnxruntime-node';
-import type { MemoryProfile, Precision, ProfilePoint, ProviderName } from '#contracts';
-import { detectBatch, getManifest, SessionCache, syntheticTextImage } from '#inference';
-import { classifyError, fitBatchToVram, fitEnvelope, predictBytes } from '#scheduling';
+import type { Precision, ProfilePoint, ProviderName } from '#contracts';
+import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, executionProvider, getManifest, SessionCache, syntheticTextImage, type WebGpuBufferCache } from '#inference';
+import { classifyError, fitBatchToVram, predictBytes } from '#scheduling';
 import { calibrate, DEFAULT_SIZES, measureBatch } from '../apps/worker/src/calibration/calibrate.js';
 import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 import { buildActivationModel } from './synthetic-model.js';
 
-const [provider = 'webgpu', subjectsArg = 'ppocr,synthetic'] = process.argv.slice(2) as [ProviderName, string];
+const [provider = 'webgpu', subjectsArg = 'ppocr,synthetic', precisionsArg = 'fp16,fp32'] = process.argv.slice(2) as [ProviderName, string, string];
+const bufferCache = (process.env.WEBGPU_BUFFER_CACHE ?? DEFAULT_RUNTIME_OPTIONS.webgpuBufferCache) as WebGpuBufferCache;
+configureRuntime({ webgpuBufferCache: bufferCache });
+const FILL = process.env.BENCH_FILL !== '0';
+const FILL_S = Number(process.env.BENCH_FILL_S ?? 150);
+const MIN_MARGIN = 0.04; // the worker's MEMORY_MARGIN_MIN default
 const emit = (o: object) => console.log(JSON.stringify(o));
 const MiB = 2 ** 20;
 const smi = new NvidiaSmi();
@@ -26,12 +37,12 @@ const found = provider === 'cpu' ? undefined : (await smi.listGpus())[0];
 const gpu = found ?? { index: -1, name: 'cpu', totalBytes: Number(process.env.BENCH_CPU_GB ?? 2) * 1e9 };
 const memory: DeviceMemory = found ? new GpuMemory(smi, found.index, 20) : new CpuMemory(gpu.totalBytes);
 if (memory instanceof GpuMemory) await memory.init();
-emit({ kind: 'device', gpu, provider });
+emit({ kind: 'device', gpu, provider, webgpuBufferCache: bufferCache });
 
 interface Subject {
   name: string;
   /** Returns a batch runner for this precision; `maxBatch` caps the fill test (time and JS array limits). */
-  open(precision: Precision): Promise<{ runBatch: (n: number) => Promise<void>; maxBatch: number; release: () => Promise<void> }>;
+  open(precision: Precision): Promise<{ runBatch: (n: number) => Promise<void>; maxBatch: number; fill: boolean; release: () => Promise<void> }>;
   /** Largest batch the scheduler may choose for throughput (the manifest's cap for real models). */
   schedulingMax: number;
 }
@@ -49,14 +60,16 @@ const subjects: Record<string, Subject> = {
     schedulingMax: ppocr.maxBatch,
     async open(precision) {
       const session = await sessions.get(ppocr, precision, provider);
-      return { runBatch: async (n) => void (await detectBatch(session, ppocr, Array.from({ length: n }, () => page))), maxBatch: 64, release: async () => undefined };
+      // No fill test: jobs run at most the manifest's 32 pages a batch, and filling 80 GB would take batches of
+      // ~500 pages of 960², each run half a minute of device time.
+      return { runBatch: async (n) => void (await detectBatch(session, ppocr, Array.from({ length: n }, () => page))), maxBatch: Number(process.env.BENCH_PPOCR_MAX ?? ppocr.maxBatch), fill: false, release: async () => undefined };
     },
   },
   synthetic: {
     name: `synthetic activations (${WIDTH}x${DEPTH} MatMul chain, all kept alive)`,
     schedulingMax: 1 << 24,
     async open(precision) {
-      const session = await ort.InferenceSession.create(buildActivationModel({ width: WIDTH, depth: DEPTH, dtype: precision as 'fp16' | 'fp32' }), { executionProviders: [provider] });
+      const session = await ort.InferenceSession.create(buildActivationModel({ width: WIDTH, depth: DEPTH, dtype: precision as 'fp16' | 'fp32' }), { executionProviders: [executionProvider(provider)] });
       let input = new Float32Array(0);
       return {
         runBatch: async (n) => {
@@ -65,6 +78,7 @@ const subjects: Record<string, Subject> = {
           for (const t of Object.values(out)) t.dispose();
         },
         maxBatch: Math.floor(2 ** 32 / WIDTH) - 1,
+        fill: true,
         release: () => session.release(),
       };
     },
@@ -79,62 +93,100 @@ async function measure(runBatch: (n: number) => Promise<void>, n: number, repeat
   }
 }
 const isPoint = (m: object): m is ProfilePoint => 'peakBytes' in m;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const errorPct = (predicted: number, measured: number) => +((100 * (predicted - measured)) / measured).toFixed(1);
+
+/**
+ * Times the contenders side by side: each round runs every size in a block (one untimed run, then `perBlock`
+ * timed runs), so drift hits all sizes alike; the median of each size's timed runs across rounds. Blocks, not
+ * single interleaved runs: under lazyRelease a run's time depends on the size run before it (it seems to pay
+ * for freeing that run's buffers): on the H100 a batch of 12,288 timed right after much larger ones took 228 ms,
+ * against 17 ms when repeated, and repeated is how the worker runs a job (the same size again and again).
+ */
+async function sideBySide(runBatch: (n: number) => Promise<void>, sizes: number[], rounds: number, perBlock = 3): Promise<Map<number, number>> {
+  const times = new Map<number, number[]>(sizes.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of sizes) {
+      await runBatch(n);
+      for (let i = 0; i < perBlock; i++) {
+        const started = performance.now();
+        await runBatch(n);
+        times.get(n)!.push(performance.now() - started);
+      }
+    }
+  }
+  return new Map(sizes.map((n) => [n, (n * 1000) / median(times.get(n)!)]));
+}
 
 const perItem: Record<string, Record<string, number>> = {};
 for (const key of subjectsArg.split(',')) {
   const subject = subjects[key]!;
-  for (const precision of ['fp16', 'fp32'] as Precision[]) {
-    const started = performance.now();
+  for (const precision of precisionsArg.split(',') as Precision[]) {
     const run = await subject.open(precision);
     const available = await memory.availableBytes();
-    // 1–2. One ascending sweep (cached buffers make descending reads wrong): the calibration sizes (1, 2, 3, 4,
-    // 6, 8, …) fit the profile; sizes at 1.25× and 1.75× of each power of two, which it never saw, check it.
+    // 1–2. Calibration exactly as the worker runs it (sizes 1, 2, 3, 4, 6, 8, …, then the fastest re-timed),
+    // with sizes at 1.25× and 1.75× of each power of two measured in the same ascending sweep but kept out of the
+    // profile, to check it where it never looked.
     const inCalibration = new Set(DEFAULT_SIZES);
     const probes = Array.from({ length: 30 }, (_, i) => [Math.round(2 ** i * 1.25), Math.round(2 ** i * 1.75)]).flat().filter((n) => n > 4 && !inCalibration.has(n));
-    const sizes = [...new Set([...DEFAULT_SIZES, ...probes])].sort((a, b) => a - b);
+    const sweepStarted = performance.now();
     const cal = await calibrate({
       model: key, precision, provider, device: gpu.name, runBatch: run.runBatch, memory, maxBatch: run.maxBatch,
-      budgetBytes: available / 4, marginFraction: 0.1, referencePixels: 1, sizes,
+      budgetBytes: available / 4, minMarginFraction: MIN_MARGIN, referencePixels: 1, heldOutSizes: probes,
     });
-    const calibrationPoints = cal.points.filter((p) => inCalibration.has(p.batch));
-    const fit = fitEnvelope(calibrationPoints);
-    const profile: MemoryProfile = { ...cal.profile, fixedBytes: fit.fixedBytes, perItemBytes: fit.perItemBytes, r2: fit.r2 };
+    const profile = cal.profile;
     (perItem[key] ??= {})[precision] = profile.perItemBytes;
-    emit({ kind: 'calibration', subject: subject.name, precision, fixedMiB: +(profile.fixedBytes / MiB).toFixed(1), perItemMiB: +(profile.perItemBytes / MiB).toFixed(4),
-      r2: +fit.r2.toFixed(4), raisedMiB: +(fit.raisedBytes / MiB).toFixed(1), oomAt: cal.oomAt,
-      points: calibrationPoints.map((p) => [p.batch, +(p.peakBytes / MiB).toFixed(1), +p.ms!.toFixed(1)]) });
-    for (const m of cal.points.filter((p) => !inCalibration.has(p.batch))) {
-      const predicted = predictBytes(profile, m.batch);
-      emit({ kind: 'validation', subject: key, precision, batch: m.batch, measuredMiB: +(m.peakBytes / MiB).toFixed(1), predictedMiB: +(predicted / MiB).toFixed(1),
-        errorPct: +((100 * (predicted - m.peakBytes)) / m.peakBytes).toFixed(1), errorOfCardPct: +((100 * (predicted - m.peakBytes)) / gpu.totalBytes).toFixed(2) });
-    }
-    // 3. Throughput: the scheduler's choice vs the best size measured.
-    const throughput = cal.points.filter((p) => p.batch <= subject.schedulingMax).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
-    const best = throughput.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+    emit({ kind: 'calibration', subject: subject.name, precision, fixedMiB: +(profile.fixedBytes / MiB).toFixed(1), perItemMiB: +(profile.perItemBytes / MiB).toFixed(5),
+      r2: +cal.r2.toFixed(4), raisedMiB: +(cal.raisedBytes / MiB).toFixed(1), margin: cal.margin, oomAt: cal.oomAt, sweepS: +((performance.now() - sweepStarted) / 1000).toFixed(1),
+      retimed: cal.retimed.map((r) => [r.batch, +r.imagesPerSecond.toFixed(1)]),
+      points: cal.points.map((p) => [p.batch, +(p.peakBytes / MiB).toFixed(1), +p.ms!.toFixed(1)]) });
+    const held = cal.heldOut.map((h) => ({ batch: h.batch, measuredMiB: +(h.measuredBytes / MiB).toFixed(1), predictedMiB: +(h.predictedBytes / MiB).toFixed(1),
+      errorPct: +(100 * h.error).toFixed(1), errorOfCardPct: +((100 * (h.predictedBytes - h.measuredBytes)) / gpu.totalBytes).toFixed(2) }));
+    const worst = held.reduce((a, b) => (Math.abs(b.errorPct) > Math.abs(a.errorPct) ? b : a), held[0]!);
+    emit({ kind: 'validation', subject: key, precision, heldOut: held.length, within10Pct: held.filter((h) => Math.abs(h.errorPct) <= 10).length,
+      underPredicted: held.filter((h) => h.errorPct < 0).length, worst, points: held.map((h) => [h.batch, h.measuredMiB, h.predictedMiB, h.errorPct]) });
+
+    // 3. Throughput: the scheduler's choice (from the profile's points, as in the worker) vs every size swept.
+    const throughput = profile.points.filter((p) => p.batch <= subject.schedulingMax).map((p) => ({ batch: p.batch, imagesPerSecond: (p.batch * 1000) / p.ms! }));
+    const swept = [...throughput, ...cal.heldOut.filter((h) => h.batch <= subject.schedulingMax).map((h) => ({ batch: h.batch, imagesPerSecond: (h.batch * 1000) / h.ms }))];
+    const sweepBest = swept.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
     const chosen = fitBatchToVram({ profile, freeBytes: await memory.availableBytes(), reservedBytes: 0, remainingImages: 1e9, maxBatch: subject.schedulingMax, throughput });
     const chosenRuns = [];
     for (let i = 0; i < 3; i++) chosenRuns.push(await measure(run.runBatch, chosen.batchSize, 1));
     const chosenOk = chosenRuns.filter(isPoint);
-    const chosenIps = chosenOk.length ? Math.max(...chosenOk.map((p) => (p.batch * 1000) / p.ms!)) : 0;
-    emit({ kind: 'throughput', subject: key, precision, chosenBatch: chosen.batchSize, why: chosen.why, chosenImagesPerSecond: +chosenIps.toFixed(1),
-      bestBatch: best.batch, bestImagesPerSecond: +best.imagesPerSecond.toFixed(1), ratio: +(chosenIps / best.imagesPerSecond).toFixed(3), oomAtChosen: chosenRuns.length - chosenOk.length });
+    const contenders = [...new Set([chosen.batchSize, ...[...swept].sort((a, b) => b.imagesPerSecond - a.imagesPerSecond).slice(0, 5).map((t) => t.batch)])];
+    const rates = await sideBySide(run.runBatch, contenders, Number(process.env.BENCH_ROUNDS ?? 2));
+    const [bestBatch, bestRate] = [...rates].reduce((a, b) => (b[1] > a[1] ? b : a));
+    emit({ kind: 'throughput', subject: key, precision, chosenBatch: chosen.batchSize, why: chosen.why,
+      sideBySide: Object.fromEntries([...rates].map(([n, r]) => [n, +r.toFixed(1)])), bestBatch, ratio: +(rates.get(chosen.batchSize)! / bestRate).toFixed(3),
+      sweepBestBatch: sweepBest.batch, sweepBestImagesPerSecond: +sweepBest.imagesPerSecond.toFixed(1),
+      chosenPeakMiB: chosenOk.length ? +(Math.max(...chosenOk.map((p) => p.peakBytes)) / MiB).toFixed(1) : null,
+      chosenPredictedMiB: +(chosen.predictedBytes / MiB).toFixed(1), oomAtChosen: chosenRuns.length - chosenOk.length });
 
     // 4. Fill: the largest batch the profile allows (no throughput preference) vs the largest that runs.
-    const allowed = fitBatchToVram({ profile, freeBytes: await memory.availableBytes(), reservedBytes: 0, remainingImages: 1e12, maxBatch: run.maxBatch });
-    const atAllowed = await measure(run.runBatch, allowed.batchSize, 1);
-    let largest = isPoint(atAllowed) ? allowed.batchSize : 0;
-    let firstFailure: object | undefined;
-    for (let n = Math.ceil(allowed.batchSize * 1.04); isPoint(atAllowed) && n <= run.maxBatch && performance.now() - started < 150_000; n = Math.ceil(n * 1.04)) {
-      const m = await measure(run.runBatch, n, 1);
-      if (!isPoint(m)) { firstFailure = m; break; }
-      largest = n;
+    if (FILL && run.fill) {
+      const started = performance.now();
+      const freeNow = await memory.availableBytes();
+      const allowed = fitBatchToVram({ profile, freeBytes: freeNow, reservedBytes: 0, remainingImages: 1e12, maxBatch: run.maxBatch });
+      const atAllowed = await measure(run.runBatch, allowed.batchSize, 1);
+      let largest = isPoint(atAllowed) ? atAllowed : undefined;
+      let firstFailure: object | undefined;
+      for (let n = Math.ceil(allowed.batchSize * 1.03); largest && n <= run.maxBatch && performance.now() - started < FILL_S * 1000; n = Math.ceil(n * 1.03)) {
+        const m = await measure(run.runBatch, n, 1);
+        if (!isPoint(m)) { firstFailure = m; break; }
+        largest = m;
+      }
+      emit({ kind: 'fill', subject: key, precision, totalMiB: +(gpu.totalBytes / MiB).toFixed(0), availableMiB: +(freeNow / MiB).toFixed(0),
+        profileAllows: allowed.batchSize, why: allowed.why,
+        atAllowed: isPoint(atAllowed) ? { measuredMiB: +(atAllowed.peakBytes / MiB).toFixed(0), predictedMiB: +(predictBytes(profile, allowed.batchSize) / MiB).toFixed(0), errorPct: errorPct(predictBytes(profile, allowed.batchSize), atAllowed.peakBytes) } : atAllowed,
+        largestThatRan: largest?.batch ?? 0,
+        atLargest: largest ? { measuredMiB: +(largest.peakBytes / MiB).toFixed(0), predictedMiB: +(predictBytes(profile, largest.batch) / MiB).toFixed(0), errorPct: errorPct(predictBytes(profile, largest.batch), largest.peakBytes) } : null,
+        allowedOverLargest: largest ? +(allowed.batchSize / largest.batch).toFixed(3) : null,
+        // What the allowed batch leaves of the memory that was available to it (the card minus what others and the context hold).
+        unusedOfAvailablePct: isPoint(atAllowed) ? +((100 * (freeNow - atAllowed.peakBytes)) / freeNow).toFixed(1) : null,
+        unusedCardPct: isPoint(atAllowed) ? +((100 * (gpu.totalBytes - atAllowed.peakBytes)) / gpu.totalBytes).toFixed(1) : null,
+        cappedBy: firstFailure ? 'failure' : largest && largest.batch >= run.maxBatch ? 'maxBatch' : 'time', firstFailure, fillS: +((performance.now() - started) / 1000).toFixed(1) });
     }
-    emit({ kind: 'fill', subject: key, precision, totalMiB: +(gpu.totalBytes / MiB).toFixed(0), profileAllows: allowed.batchSize,
-      profileAllowsPredictedMiB: +(predictBytes(profile, allowed.batchSize) / MiB).toFixed(0), ranAtAllowed: atAllowed,
-      largestThatRan: largest, largestPredictedMiB: +(predictBytes(profile, largest) / MiB).toFixed(0),
-      allowedOverLargest: +(allowed.batchSize / Math.max(1, largest)).toFixed(3),
-      unusedCardPct: isPoint(atAllowed) ? +((100 * (gpu.totalBytes - atAllowed.peakBytes)) / gpu.totalBytes).toFixed(1) : null,
-      cappedBy: firstFailure ? 'failure' : largest >= run.maxBatch ? 'maxBatch' : 'time', firstFailure });
     await run.release();
   }
 }

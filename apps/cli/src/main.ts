@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { PRECISIONS, type Precision } from '#contracts';
 import { createLogger, loadConfig } from '#config';
-import { getManifest, listManifests, SessionCache } from '#inference';
+import { configureRuntime, getManifest, listManifests, SessionCache } from '#inference';
 import { createRedis, Keys, ProfileRepository, waitForRedis } from '#queue';
 import { calibrateModel } from '../../worker/src/calibration/calibrate-model.js';
 import { CpuMemory, openDeviceMemory } from '../../worker/src/memory/device-memory.js';
@@ -22,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     options: { model: { type: 'string' }, precision: { type: 'string' }, 'max-batch': { type: 'string' } },
   });
   const config = loadConfig();
+  configureRuntime({ webgpuBufferCache: config.WEBGPU_BUFFER_CACHE });
   const redis = createRedis(config.REDIS_URL);
   try {
     await waitForRedis(redis, 5000);
@@ -44,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
         const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
         const sessions = new SessionCache(config.MODEL_CACHE_DIR);
         const report = await calibrateModel({
-          manifest, precision, device, deviceName: device.gpu?.name ?? 'cpu', sessions, memory, marginFraction: config.MEMORY_MARGIN,
+          manifest, precision, device, deviceName: device.gpu?.name ?? 'cpu', sessions, memory, minMarginFraction: config.MEMORY_MARGIN_MIN,
           maxBatch: values['max-batch'] ? Number(values['max-batch']) : undefined,
         });
         await profiles.put(report.profile);

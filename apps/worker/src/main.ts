@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { FsBlobStore } from '#blobs';
 import { ConfigError, createLogger, loadConfig } from '#config';
-import { listManifests, memoryPrior, SessionCache } from '#inference';
+import { configureRuntime, listManifests, memoryPrior, runtimeOptions, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
 import { RunPlacement } from './execution/run-placement.js';
@@ -15,6 +15,8 @@ const log = createLogger('worker');
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before any session: onnxruntime fixes WebGPU's buffer cache with the first session of the process.
+  configureRuntime({ webgpuBufferCache: config.WEBGPU_BUFFER_CACHE });
   const redis = createRedis(config.REDIS_URL);
   await waitForRedis(redis, 30_000);
   const keys = new Keys(config.GPUQ_PREFIX);
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     loadedModels: () => sessions.loadedModels(),
     advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },
   });
-  log.info({ workerId, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions }, 'device ready');
+  log.info({ workerId, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions, runtime: runtimeOptions() }, 'device ready');
   await loop.start();
 
   let signals = 0;

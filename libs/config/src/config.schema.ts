@@ -51,8 +51,21 @@ export const configSchema = z.object({
   WORKER_DECLARE: z.string().optional(),
   /** Memory the CPU device offers jobs (GB); default: 50% of the machine's memory. */
   CPU_MEMORY_GB: bytesGb.optional(),
-  /** Fraction of a prediction added as a margin before comparing with free memory. */
+  /**
+   * Fraction of a prediction added as a margin before comparing with free memory, for profiles not measured on
+   * this device (a model manifest's prior).
+   */
   MEMORY_MARGIN: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * The least margin of a calibrated profile. Each calibration measures its own (every point predicted from the
+   * others; the worst miss becomes the margin), so a profile gets more than this when its memory is less regular.
+   */
+  MEMORY_MARGIN_MIN: z.coerce.number().min(0).max(1).default(0.04),
+  /**
+   * How onnxruntime's WebGPU provider keeps buffers between runs. `lazyRelease` (exact sizes, freed after each
+   * run) makes a run's memory predictable; `bucket` is onnxruntime's default (see libs/inference session-options).
+   */
+  WEBGPU_BUFFER_CACHE: z.enum(['lazyRelease', 'bucket', 'simple', 'disabled']).default('lazyRelease'),
   /** Flag a run whose measured peak exceeds its prediction by this factor (precision drift). */
   DRIFT_FACTOR: z.coerce.number().min(1).default(2),
   /** Calibrate a model automatically the first time a worker meets it on its device. */

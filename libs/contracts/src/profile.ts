@@ -30,6 +30,11 @@ export interface MemoryProfile {
   points: ProfilePoint[];
   /** Fit quality of the calibration (coefficient of determination). */
   r2?: number;
+  /**
+   * The runtime setting the profile was measured under where it shapes memory (WebGPU's buffer cache mode);
+   * a worker running another setting calibrates afresh instead of trusting it.
+   */
+  runtime?: string;
   /** Largest batch allowed after an OOM at a larger size (learned). */
   capBatch?: number;
   updatedAt: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfilePoint } from '#contracts';
 import { VGGT_POINTS } from '../test/profiles.js';
-import { fitEnvelope, fitProfile, predictBytes, withMargin } from './profile-fit.js';
+import { fitEnvelope, fitProfile, measuredMargin, predictBytes, withMargin } from './profile-fit.js';
 
 describe('fitProfile', () => {
   it.each<[string, ProfilePoint[], { fixed: number; perItem: number; r2Min: number; maxResidual: number }]>([
@@ -95,5 +95,72 @@ describe('fitEnvelope', () => {
 
   it('keeps the least-squares slope', () => {
     expect(fitEnvelope(h100).perItemBytes).toBeCloseTo(fitProfile(h100).perItemBytes, 0);
+  });
+});
+
+describe('measuredMargin', () => {
+  const line = (sizes: number[], fixed: number, perItem: number): ProfilePoint[] => sizes.map((b) => ({ batch: b, peakBytes: fixed + perItem * b }));
+
+  it.each<[string, ProfilePoint[], number, { margin: number; under: number; at?: number }]>([
+    ['a clean line earns the floor', line([1, 2, 4, 8, 16], 1e9, 1e8), 0.04, { margin: 0.04, under: 0 }],
+    [
+      // WebGPU bucket rounding as measured on the H100: a size that jumps to the next bucket is under-predicted
+      // by a line through the others, and the margin grows to cover it.
+      'a step at the largest size raises the margin to the held-out miss',
+      [...line([1, 2, 4, 8], 1e9, 1e8), { batch: 16, peakBytes: 1e9 + 1e8 * 16 * 1.5 }],
+      0.04,
+      { margin: 0.235, under: 0.235, at: 16 },
+    ],
+    // Left out, batch 1 is predicted below zero by the steep line through the others: a miss of 100 %.
+    ['the ceiling bounds it', [...line([1, 2, 4], 1e8, 1e7), { batch: 8, peakBytes: 5e9 }], 0.04, { margin: 0.5, under: 1, at: 1 }],
+    ['two sizes: nothing to hold out, the floor', line([1, 2], 1e9, 1e8), 0.1, { margin: 0.1, under: 0 }],
+  ])('%s', (_name, points, floor, expected) => {
+    const m = measuredMargin(points, floor);
+    expect(m.marginFraction).toBeCloseTo(expected.margin, 2);
+    expect(m.worstHeldOutUnder).toBeCloseTo(expected.under, 2);
+    expect(m.worstAt).toBe(expected.at);
+  });
+});
+
+describe('predictBytes within and beyond a calibrated profile', () => {
+  // Shaped like the H100's WebGPU (lazyRelease) synthetic sweep: flat while buffers share pooled heaps, then a
+  // jump onto the line that every larger size follows.
+  const MiB = 2 ** 20;
+  const points: ProfilePoint[] = [
+    [1, 58], [2, 58], [4, 58], [8, 58], [64, 58], [1024, 82], [4096, 178], [8192, 318], [12288, 568], [16384, 1082], [24576, 1343], [32768, 1603],
+  ].map(([batch, mib]) => ({ batch: batch!, peakBytes: mib! * MiB }));
+  const fit = fitEnvelope(points);
+  const profile = { fixedBytes: fit.fixedBytes, perItemBytes: fit.perItemBytes, referencePixels: 1, source: 'calibrated' as const, points };
+
+  it.each<[number, number]>([
+    [5, 58], // flat region: the next measured size (8) says 58 MiB; the raised line says ~540
+    [1000, 82],
+    [10240, 568],
+    [12288, 568], // a measured size predicts its own peak
+  ])('batch %i: the measured step, %i MiB', (batch, mib) => {
+    expect(predictBytes(profile, batch) / MiB).toBeCloseTo(mib, 0);
+    expect(predictBytes(profile, batch)).toBeLessThan(fit.fixedBytes + fit.perItemBytes * batch);
+  });
+
+  it('takes the line where it is lower, and beyond the largest measured size', () => {
+    const line = (n: number) => fit.fixedBytes + fit.perItemBytes * n;
+    expect(predictBytes(profile, 20480)).toBeCloseTo(Math.min(line(20480), 1343 * MiB), -3);
+    expect(predictBytes(profile, 100_000)).toBe(line(100_000));
+  });
+
+  it('uses the line only for priors, learned profiles and other input sizes', () => {
+    const line = fit.fixedBytes + fit.perItemBytes * 5;
+    expect(predictBytes({ ...profile, source: 'manifest' }, 5)).toBe(line);
+    expect(predictBytes({ ...profile, source: 'learned' }, 5)).toBe(line);
+    expect(predictBytes({ ...profile, perPixelBytes: fit.perItemBytes }, 5, 2)).toBe(fit.fixedBytes + fit.perItemBytes * 2 * 5);
+  });
+
+  it('is monotone in the batch (batch fitting bisects on it)', () => {
+    let last = 0;
+    for (let n = 1; n <= 40_000; n += 97) {
+      const p = predictBytes(profile, n);
+      expect(p).toBeGreaterThanOrEqual(last);
+      last = p;
+    }
   });
 });

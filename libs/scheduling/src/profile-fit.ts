@@ -53,17 +53,38 @@ export function fitProfile(points: ProfilePoint[]): ProfileFit {
 }
 
 /**
- * Predicted peak bytes for a batch of `batch` items. With `pixelsPerItem` and a per-pixel cost, the
- * per-item term scales with the input size; otherwise it is the per-item cost at the reference size.
+ * Predicted peak bytes for a batch of `batch` items: the profile's line, `fixed + perItem × n`; with
+ * `pixelsPerItem` and a per-pixel cost, the per-item term scales with the input size.
+ *
+ * A calibrated profile also knows what it measured, and within the measured range it predicts the lesser of
+ * the line and the peak measured at the next measured size up (memory does not shrink as the batch grows).
+ * Why: memory is not one line at every scale. On the H100's WebGPU, small buffers share pooled heaps and large
+ * ones get their own allocations, so peaks stay flat (58 MiB) up to thousands of items and then jump by
+ * 500 MiB onto the line that holds for every larger size. The line, raised to cover that jump, over-asks ten
+ * times at small sizes; the measured step does not. Beyond the largest measured size only the line speaks.
  */
 export function predictBytes(
-  profile: Pick<MemoryProfile, 'fixedBytes' | 'perItemBytes' | 'perPixelBytes' | 'referencePixels'>,
+  profile: Pick<MemoryProfile, 'fixedBytes' | 'perItemBytes' | 'perPixelBytes' | 'referencePixels'> & Partial<Pick<MemoryProfile, 'source' | 'points'>>,
   batch: number,
   pixelsPerItem?: number,
 ): number {
-  const perItem =
-    profile.perPixelBytes !== undefined && pixelsPerItem !== undefined ? profile.perPixelBytes * pixelsPerItem : profile.perItemBytes;
-  return profile.fixedBytes + perItem * batch;
+  const scaled = profile.perPixelBytes !== undefined && pixelsPerItem !== undefined;
+  const perItem = scaled ? profile.perPixelBytes! * pixelsPerItem : profile.perItemBytes;
+  const line = profile.fixedBytes + perItem * batch;
+  const atReference = !scaled || pixelsPerItem === profile.referencePixels;
+  if (profile.source !== 'calibrated' || !atReference || !profile.points?.length) return line;
+  const measured = measuredCeiling(profile.points, batch);
+  return measured === undefined ? line : Math.min(line, measured);
+}
+
+/** The largest peak measured at any size up to the first measured size ≥ `batch`; undefined above them all. */
+function measuredCeiling(points: readonly ProfilePoint[], batch: number): number | undefined {
+  let next = Infinity;
+  for (const p of points) if (p.batch >= batch && p.batch < next) next = p.batch;
+  if (next === Infinity) return undefined;
+  let ceiling = 0;
+  for (const p of points) if (p.batch <= next) ceiling = Math.max(ceiling, p.peakBytes);
+  return ceiling;
 }
 
 /** `bytes` plus a safety margin (a fraction, e.g. 0.1 for 10%), rounded up to whole bytes. */
@@ -94,4 +115,32 @@ export function fitEnvelope(points: ProfilePoint[]): EnvelopeFit {
     if (p.peakBytes > 0) maxOverPrediction = Math.max(maxOverPrediction, (fixedBytes + fit.perItemBytes * p.batch - p.peakBytes) / p.peakBytes);
   }
   return { ...fit, fixedBytes, raisedBytes, maxOverPrediction };
+}
+
+/** The margin a calibrated profile schedules with, and the check behind it. */
+export interface MeasuredMargin {
+  marginFraction: number;
+  /** Largest (measured − predicted) / measured when each point was predicted by a fit of the others. */
+  worstHeldOutUnder: number;
+  /** The batch size of that point. */
+  worstAt?: number;
+}
+
+/**
+ * The margin is measured, not guessed: each calibration point is predicted by the envelope of the others
+ * (leave-one-out; the largest point is an extrapolation, as real batches beyond the calibration are) and the
+ * worst under-prediction becomes the margin, never below `floor` nor above `ceiling`. A provider whose memory
+ * is a clean line earns a thin margin and fills the card; one whose memory jumps in steps pays for them.
+ */
+export function measuredMargin(points: ProfilePoint[], floor: number, ceiling = 0.5): MeasuredMargin {
+  let worst = 0;
+  let worstAt: number | undefined;
+  for (const [i, p] of points.entries()) {
+    const others = points.filter((_, j) => j !== i);
+    if (new Set(others.map((o) => o.batch)).size < 2 || !(p.peakBytes > 0)) continue;
+    const fit = fitEnvelope(others);
+    const under = (p.peakBytes - Math.max(0, fit.fixedBytes + fit.perItemBytes * p.batch)) / p.peakBytes;
+    if (under > worst) [worst, worstAt] = [under, p.batch];
+  }
+  return { marginFraction: Math.min(ceiling, Math.max(floor, worst)), worstHeldOutUnder: worst, ...(worstAt !== undefined ? { worstAt } : {}) };
 }

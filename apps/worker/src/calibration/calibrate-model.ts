@@ -10,7 +10,7 @@ export interface CalibrateModelInput {
   deviceName: string;
   sessions: SessionCache;
   memory: DeviceMemory;
-  marginFraction: number;
+  minMarginFraction: number;
   /** Largest batch to try (default: the manifest's maxBatch). */
   maxBatch?: number;
 }
@@ -29,6 +29,6 @@ export async function calibrateModel(input: CalibrateModelInput): Promise<Calibr
     model: manifest.id, precision, provider: device.provider, device: input.deviceName,
     runBatch: async (n) => void (await detectBatch(session, manifest, Array.from({ length: n }, () => page))),
     memory: input.memory, maxBatch: input.maxBatch ?? manifest.maxBatch, budgetBytes: (await input.memory.availableBytes()) / 2,
-    marginFraction: input.marginFraction, referencePixels: S * S,
+    minMarginFraction: input.minMarginFraction, referencePixels: S * S,
   });
 }

@@ -3,8 +3,11 @@ import { OutOfMemoryError } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
 import { calibrate } from './calibrate.js';
 
-/** A device whose memory follows a known law; the "run" records the batch so track() can report its peak. */
-function fakeDevice(fixed: number, perItem: number, capacity: number) {
+/**
+ * A device whose memory follows a known law; the "run" records the batch so track() can report its peak, and
+ * takes `msFor(n)` of real time (busy-waiting) so throughput can be measured.
+ */
+function fakeDevice(fixed: number, perItem: number, capacity: number, msFor: (n: number) => number = () => 0) {
   let last = 0;
   const memory: DeviceMemory = {
     availableBytes: async () => capacity,
@@ -13,18 +16,23 @@ function fakeDevice(fixed: number, perItem: number, capacity: number) {
   const runBatch = async (n: number) => {
     if (fixed + perItem * n > capacity) throw new OutOfMemoryError(`Failed to allocate memory for requested buffer of size ${perItem * n}`);
     last = n;
+    const end = performance.now() + msFor(n);
+    while (performance.now() < end);
   };
   return { memory, runBatch };
 }
 
-const base = { model: 'm', precision: 'fp16' as const, provider: 'webgpu' as const, device: 'GPU', marginFraction: 0.1, referencePixels: 1 };
+const base = { model: 'm', precision: 'fp16' as const, provider: 'webgpu' as const, device: 'GPU', minMarginFraction: 0.04, referencePixels: 1 };
 
 describe('calibrate', () => {
   it('recovers a linear law, keeps the points and stops at the budget', async () => {
     const { memory, runBatch } = fakeDevice(1000, 100, 1e9);
     const report = await calibrate({ ...base, memory, runBatch, maxBatch: 1024, budgetBytes: 10_000 });
     expect(report.profile).toMatchObject({ source: 'calibrated', fixedBytes: 1000, perItemBytes: 100 });
-    expect(report.points.map((p) => p.batch)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]);
+    // The grid up to the budget (96 would need 10,600 bytes), plus whatever halfway size the re-timing added.
+    const batches = report.points.map((p) => p.batch);
+    expect(batches).toEqual(expect.arrayContaining([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]));
+    expect(Math.max(...batches)).toBe(64);
   });
 
   it('caps the profile below a size that ran out of memory', async () => {
@@ -37,5 +45,23 @@ describe('calibrate', () => {
   it('needs two sizes', async () => {
     const { memory, runBatch } = fakeDevice(1000, 100, 1150);
     await expect(calibrate({ ...base, memory, runBatch, maxBatch: 64, budgetBytes: 1e9 })).rejects.toThrow(/need two/);
+  });
+
+  it('re-times the fastest sizes and the sizes halfway to the fastest one\'s neighbours', async () => {
+    // Time per image is lowest at 14 items, which the 1.5× grid (12, 16) never measures.
+    const { memory, runBatch } = fakeDevice(1000, 100, 1e9, (n) => 0.15 * n * (1 + Math.abs(n - 14) / 6));
+    const report = await calibrate({ ...base, memory, runBatch, maxBatch: 32, budgetBytes: 1e9 });
+    const retimed = report.retimed.map((r) => r.batch);
+    expect(retimed).toContain(14);
+    expect(report.points.map((p) => p.batch)).toContain(14);
+    expect(report.bestBatch).toBe(14);
+  });
+
+  it('checks held-out sizes without fitting them', async () => {
+    const { memory, runBatch } = fakeDevice(1000, 100, 1e9);
+    const report = await calibrate({ ...base, memory, runBatch, maxBatch: 64, budgetBytes: 1e9, heldOutSizes: [5, 20, 40] });
+    expect(report.heldOut.map((h) => h.batch)).toEqual([5, 20, 40]);
+    for (const h of report.heldOut) expect(h.error).toBeCloseTo(0, 6);
+    expect(report.points.map((p) => p.batch)).not.toContain(20);
   });
 });

@@ -1,5 +1,6 @@
 import type { MemoryProfile, Precision, ProfilePoint, ProviderName } from '#contracts';
-import { classifyError, fitEnvelope, predictBytes, withMargin } from '#scheduling';
+import { runtimeLabel } from '#inference';
+import { classifyError, fitEnvelope, measuredMargin, predictBytes, withMargin, type MeasuredMargin } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
 
 export interface CalibrationInput {
@@ -14,9 +15,10 @@ export interface CalibrationInput {
   /** Largest batch to try; the sweep also stops before a size predicted to need more than `budgetBytes`. */
   maxBatch: number;
   budgetBytes: number;
-  marginFraction: number;
+  /** The least margin the profile gets; more when its own held-out check missed by more (see measuredMargin). */
+  minMarginFraction: number;
   referencePixels: number;
-  /** Timed runs per size (the fastest counts; the peak is the largest). */
+  /** Timed runs per size after the sampled one (the fastest counts). */
   repeats?: number;
   /**
    * Sizes to measure, ascending (default 1, 2, 3, 4, 6, 8, 12, …: powers of two and the 1.5× sizes between).
@@ -26,12 +28,28 @@ export interface CalibrationInput {
    * sizes by up to 17 %.
    */
   sizes?: number[];
+  /**
+   * Sizes measured in the same ascending sweep but kept out of the profile, to report how well it predicts
+   * sizes it never saw (`heldOut` in the report). Costs device time; the worker's automatic calibration skips it.
+   */
+  heldOutSizes?: number[];
 }
 
 /** 1, 2, 3, 4, 6, 8, 12, 16, 24, … */
 export const DEFAULT_SIZES: readonly number[] = [...new Set(Array.from({ length: 32 }, (_, i) => [2 ** i, 3 * 2 ** (i - 1)]).flat())]
   .filter((n) => Number.isInteger(n) && n >= 1)
   .sort((a, b) => a - b);
+
+/** A size the profile never saw: what it predicted there and what was measured. */
+export interface HeldOutCheck {
+  batch: number;
+  measuredBytes: number;
+  predictedBytes: number;
+  /** (predicted − measured) / measured. */
+  error: number;
+  /** Fastest timed run at this size. */
+  ms: number;
+}
 
 export interface CalibrationReport {
   profile: MemoryProfile;
@@ -40,47 +58,62 @@ export interface CalibrationReport {
   r2: number;
   raisedBytes: number;
   maxOverPrediction: number;
+  /** The margin the profile schedules with, and the leave-one-out check it came from. */
+  margin: MeasuredMargin;
   /** Size that ran out of memory during the sweep, if any: the profile is capped below it. */
   oomAt?: number;
   bestBatch: number;
   bestImagesPerSecond: number;
+  /** The sizes re-timed side by side to pick the best (see retime), with their images/s. */
+  retimed: { batch: number; imagesPerSecond: number }[];
+  heldOut: HeldOutCheck[];
 }
 
 /**
- * One size, measured: a first run (compiles kernels, grows pools; not timed), then `repeats` timed runs with
- * memory sampled; the fastest time and the largest peak count.
+ * One size, measured: a first run (compiles kernels, grows pools; not timed), one run with memory sampled for
+ * the peak, then `repeats` timed runs without sampling; the fastest time counts. Timing and sampling are kept
+ * apart because each sample starts an nvidia-smi process, which competes with the run for the driver and the
+ * CPU; the time that picks the batch size should be the batch's alone.
  */
 export async function measureBatch(runBatch: (n: number) => Promise<void>, memory: DeviceMemory, n: number, repeats: number): Promise<ProfilePoint> {
   await runBatch(n);
+  const { peakBytes } = await memory.track(() => runBatch(n));
   let ms = Infinity;
-  let peakBytes = 0;
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
-    const { peakBytes: peak } = await memory.track(() => runBatch(n));
+    await runBatch(n);
     ms = Math.min(ms, performance.now() - started);
-    peakBytes = Math.max(peakBytes, peak);
   }
   return { batch: n, peakBytes, ms };
 }
 
+/** How many of the sweep's fastest sizes are re-timed, and in how many rounds of blocks. */
+const RETIME_TOP = 3;
+const RETIME_ROUNDS = 2;
+const RETIME_PER_BLOCK = 3;
+
 /**
- * Measures a model on this device: batches of 1, 2, 4, … (each warmed up once, then timed), peak memory
- * sampled during each run, until the next size would exceed the budget, the cap, or memory runs out.
- * The profile is the least-squares line raised to cover every measured point (see fitEnvelope), and it
- * keeps the points with their times so batch fitting can pick the throughput-best size.
+ * Measures a model on this device: batches of 1, 2, 3, 4, 6, 8, … (each warmed up once, its peak sampled in
+ * one run, its time taken in others), until the next size would exceed the budget, the cap, or memory runs out.
+ * The profile is the least-squares line raised to cover every measured point (see fitEnvelope), with a
+ * margin measured by predicting each point from the others (see measuredMargin), and it keeps the points with
+ * their times so batch fitting can pick the throughput-best size; those times are settled by `retime`.
  */
 export async function calibrate(input: CalibrationInput): Promise<CalibrationReport> {
   const repeats = input.repeats ?? 2;
   const points: ProfilePoint[] = [];
+  const heldOutPoints: ProfilePoint[] = [];
   let oomAt: number | undefined;
-  const sizes = input.sizes ?? DEFAULT_SIZES;
+  const heldOutSizes = new Set(input.heldOutSizes ?? []);
+  const sizes = [...new Set([...(input.sizes ?? DEFAULT_SIZES), ...heldOutSizes])].sort((a, b) => a - b);
   for (const n of sizes.filter((size) => size <= input.maxBatch)) {
     if (points.length >= 2) {
       const soFar = fitEnvelope(points);
-      if (withMargin(predictBytes({ ...soFar, referencePixels: input.referencePixels }, n), input.marginFraction) > input.budgetBytes) break;
+      if (withMargin(predictBytes({ ...soFar, referencePixels: input.referencePixels }, n), input.minMarginFraction) > input.budgetBytes) break;
     }
     try {
-      points.push(await measureBatch(input.runBatch, input.memory, n, repeats));
+      const point = await measureBatch(input.runBatch, input.memory, n, repeats);
+      (heldOutSizes.has(n) ? heldOutPoints : points).push(point);
     } catch (err) {
       if (classifyError(err).kind !== 'oom') throw err;
       oomAt = n;
@@ -91,15 +124,69 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
     throw new Error(`calibration of ${input.model} in ${input.precision} measured ${points.length} size(s)${oomAt ? ` (out of memory at ${oomAt})` : ''}: need two`);
   }
   const fit = fitEnvelope(points);
+  const margin = measuredMargin(points, input.minMarginFraction);
+  const retimed = await retime(input, points, oomAt);
   const best = points.reduce((a, b) => (b.batch / b.ms! > a.batch / a.ms! ? b : a));
+  const runtime = runtimeLabel(input.provider);
   const profile: MemoryProfile = {
     model: input.model, precision: input.precision, provider: input.provider, device: input.device,
     fixedBytes: Math.round(fit.fixedBytes), perItemBytes: Math.round(fit.perItemBytes), referencePixels: input.referencePixels,
-    marginFraction: input.marginFraction, source: 'calibrated', points, r2: fit.r2,
-    ...(oomAt ? { capBatch: oomAt - 1 } : {}), updatedAt: new Date().toISOString(),
+    marginFraction: margin.marginFraction, source: 'calibrated', points: [...points].sort((a, b) => a.batch - b.batch), r2: fit.r2,
+    ...(runtime ? { runtime } : {}), ...(oomAt ? { capBatch: oomAt - 1 } : {}), updatedAt: new Date().toISOString(),
   };
+  const heldOut = heldOutPoints.map((p) => {
+    const predictedBytes = predictBytes(profile, p.batch);
+    return { batch: p.batch, measuredBytes: p.peakBytes, predictedBytes, error: (predictedBytes - p.peakBytes) / p.peakBytes, ms: p.ms! };
+  });
   return {
-    profile, points, r2: fit.r2, raisedBytes: fit.raisedBytes, maxOverPrediction: fit.maxOverPrediction, oomAt,
-    bestBatch: best.batch, bestImagesPerSecond: (best.batch * 1000) / best.ms!,
+    profile, points: profile.points, r2: fit.r2, raisedBytes: fit.raisedBytes, maxOverPrediction: fit.maxOverPrediction, margin, oomAt,
+    bestBatch: best.batch, bestImagesPerSecond: (best.batch * 1000) / best.ms!, retimed, heldOut,
   };
+}
+
+/**
+ * Settles which size is fastest. One timing per size in the sweep is noisy (±20 % on the H100) and the grid is
+ * coarse (1.5× steps), so: the sweep's three fastest sizes, plus the sizes halfway to the fastest one's
+ * neighbours (measured now, memory included), are re-timed side by side in rounds of blocks (one untimed run,
+ * then timed ones: a run can pay for the previous size's buffers), and each gets the median of its times.
+ * Halfway sizes that would not fit the budget or the cap are skipped.
+ */
+async function retime(input: CalibrationInput, points: ProfilePoint[], oomAt: number | undefined): Promise<CalibrationReport['retimed']> {
+  const rate = (p: ProfilePoint) => p.batch / p.ms!;
+  const byRate = [...points].sort((a, b) => rate(b) - rate(a));
+  const fastest = byRate[0]!;
+  const grid = points.map((p) => p.batch).sort((a, b) => a - b);
+  const at = grid.indexOf(fastest.batch);
+  const limit = Math.min(input.maxBatch, oomAt !== undefined ? oomAt - 1 : Infinity);
+  const fit = fitEnvelope(points);
+  const halfway = [grid[at - 1], grid[at + 1]]
+    .filter((n): n is number => n !== undefined)
+    .map((n) => Math.round((n + fastest.batch) / 2))
+    .filter((n) => !grid.includes(n) && n <= limit)
+    .filter((n) => withMargin(predictBytes({ ...fit, referencePixels: input.referencePixels }, n), input.minMarginFraction) <= input.budgetBytes);
+  for (const n of halfway) {
+    try {
+      points.push(await measureBatch(input.runBatch, input.memory, n, 1));
+    } catch (err) {
+      if (classifyError(err).kind !== 'oom') throw err;
+    }
+  }
+  const contenders = [...new Set([...byRate.slice(0, RETIME_TOP).map((p) => p.batch), ...halfway])].filter((n) => points.some((p) => p.batch === n));
+  if (contenders.length < 2) return [];
+  const times = new Map<number, number[]>(contenders.map((n) => [n, []]));
+  for (let round = 0; round < RETIME_ROUNDS; round++) {
+    for (const n of contenders) {
+      await input.runBatch(n);
+      for (let i = 0; i < RETIME_PER_BLOCK; i++) {
+        const started = performance.now();
+        await input.runBatch(n);
+        times.get(n)!.push(performance.now() - started);
+      }
+    }
+  }
+  for (const p of points) {
+    const t = times.get(p.batch);
+    if (t) p.ms = [...t].sort((a, b) => a - b)[Math.floor((t.length - 1) / 2)]!;
+  }
+  return contenders.map((n) => ({ batch: n, imagesPerSecond: (n * 1000) / points.find((p) => p.batch === n)!.ms! }));
 }

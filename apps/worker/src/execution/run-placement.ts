@@ -194,7 +194,7 @@ export class RunPlacement {
     const deps = this.deps;
     const report = await calibrateModel({
       manifest, precision, device: deps.device, deviceName: deps.deviceName, sessions: deps.sessions, memory: deps.memory,
-      marginFraction: deps.config.MEMORY_MARGIN,
+      minMarginFraction: deps.config.MEMORY_MARGIN_MIN,
     });
     await deps.profiles.put(report.profile);
     const summary = `calibrated ${manifest.id} in ${precision} on ${deps.deviceName}: ${formatGb(report.profile.fixedBytes)} + ${formatGb(report.profile.perItemBytes)} per image `

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '#contracts';
+import { executionProvider } from '../runtime/session-options.js';
 import { compareOutputs, type OutputComparison } from './compare-outputs.js';
 import { errorText } from './error-text.js';
 import type { HalfFormat } from './half.js';
@@ -75,7 +76,7 @@ export async function verifyVariant(opts: VerifyVariantOptions): Promise<Variant
 
 /** Every output of one run, concatenated in output order. */
 async function runAll(modelPath: string, provider: ProviderName, input: VerificationInput): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(modelPath, { executionProviders: [provider], logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(modelPath, { executionProviders: [executionProvider(provider)], logSeverityLevel: 3 });
   try {
     const name = input.name ?? session.inputNames[0]!;
     const results = await session.run({ [name]: new ort.Tensor('float32', input.data, input.dims) });

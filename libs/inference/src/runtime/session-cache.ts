@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { Precision, ProviderName } from '#contracts';
 import type { ModelManifest } from '../models/manifest.js';
 import { ModelVariantCache } from '../onnx/variant-cache.js';
+import { executionProvider } from './session-options.js';
 
 /**
  * One onnxruntime session per (model, precision, provider), created on first use and kept: creating a
@@ -39,6 +40,6 @@ export class SessionCache {
 
   private async create(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ort.InferenceSession> {
     const path = await this.variants.getVariant(manifest.files.fp32, precision);
-    return ort.InferenceSession.create(path, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+    return ort.InferenceSession.create(path, { executionProviders: [executionProvider(provider)], graphOptimizationLevel: 'all' });
   }
 }

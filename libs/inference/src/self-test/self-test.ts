@@ -8,6 +8,7 @@ import { errorText } from '../onnx/error-text.js';
 import { buildMlpModel, mlpReference, type MlpModelOptions } from '../onnx/model-builder.js';
 import { seededRandom, uniformArray } from '../onnx/seeded-random.js';
 import { ELEM_TYPE_OF } from '../onnx/tensor-data.js';
+import { executionProvider } from '../runtime/session-options.js';
 import { executedWeightTypes } from './executed-dtype.js';
 import { SELF_TEST_RELATIVE_TOLERANCE } from './self-test-tolerance.js';
 
@@ -44,7 +45,7 @@ async function testPrecision(provider: ProviderName, precision: Precision, workD
   let session: ort.InferenceSession | undefined;
   try {
     session = await ort.InferenceSession.create(buildMlpModel(opts), {
-      executionProviders: [provider],
+      executionProviders: [executionProvider(provider)],
       optimizedModelFilePath: optimizedPath,
       // Serializing a fully optimized graph logs a portability warning on every run; it is only read here.
       logSeverityLevel: 3,

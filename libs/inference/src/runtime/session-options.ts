@@ -1,0 +1,52 @@
+import type * as ort from 'onnxruntime-node';
+import type { ProviderName } from '#contracts';
+
+/**
+ * How onnxruntime's WebGPU provider keeps storage buffers between runs (its `storageBufferCacheMode`).
+ * - `bucket` (onnxruntime's default) rounds every buffer up to a size bucket (up to 160 MiB) and keeps
+ *   released buffers for later runs. Memory then grows in steps (a tensor of 84 MB takes 128 MiB) and depends
+ *   on what ran before, so no line predicts it: measured on the H100, −22 % at one size, +1600 % at another.
+ * - `lazyRelease` sizes buffers exactly and frees them when the run ends: a run's peak is what that run
+ *   needs, the same every time, and linear in the batch for these models. gpuq's default.
+ * - `simple` reuses exact-size buffers but never frees them; `disabled` frees each buffer as soon as it dies.
+ */
+export const WEBGPU_BUFFER_CACHE_MODES = ['lazyRelease', 'bucket', 'simple', 'disabled'] as const;
+export type WebGpuBufferCache = (typeof WEBGPU_BUFFER_CACHE_MODES)[number];
+
+export interface RuntimeOptions {
+  webgpuBufferCache: WebGpuBufferCache;
+}
+
+export const DEFAULT_RUNTIME_OPTIONS: Readonly<RuntimeOptions> = { webgpuBufferCache: 'lazyRelease' };
+
+// onnxruntime creates one WebGPU context per process and takes its buffer cache mode from the first WebGPU
+// session; later sessions' settings are ignored. So the options are process-wide, set once at start-up.
+let current: RuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS };
+let usedBy: string | undefined;
+
+/** Sets the process's runtime options; refuses a change once a session was created with other options. */
+export function configureRuntime(options: RuntimeOptions): void {
+  if (usedBy && options.webgpuBufferCache !== current.webgpuBufferCache) {
+    throw new Error(`the WebGPU buffer cache is already '${current.webgpuBufferCache}' (fixed by the first ${usedBy} session of this process); set it before any session is created`);
+  }
+  current = { ...options };
+}
+
+export function runtimeOptions(): Readonly<RuntimeOptions> {
+  return current;
+}
+
+/** The execution provider entry for `provider`, with the process's runtime options where the provider takes them. */
+export function executionProvider(provider: ProviderName): ort.InferenceSession.ExecutionProviderConfig {
+  usedBy ??= provider === 'webgpu' ? provider : undefined;
+  if (provider === 'webgpu') return { name: 'webgpu', storageBufferCacheMode: current.webgpuBufferCache };
+  return provider;
+}
+
+/**
+ * What of the runtime shapes a provider's memory, recorded on calibrated profiles: a profile measured under
+ * another buffer cache mode does not predict this one (undefined: nothing to record for this provider).
+ */
+export function runtimeLabel(provider: ProviderName): string | undefined {
+  return provider === 'webgpu' ? `webgpu storageBufferCacheMode=${current.webgpuBufferCache}` : undefined;
+}
