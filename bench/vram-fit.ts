@@ -15,8 +15,8 @@
  * BENCH_ROUNDS (side-by-side rounds, default 2), BENCH_PPOCR_MAX (largest PP-OCRv4 batch swept, default the manifest's 32).
  */
 import * as ort from 'onnxruntime-node';
-import type { Precision, ProfilePoint, ProviderName } from '#contracts';
-import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, executionProvider, getManifest, SessionCache, syntheticTextImage, type WebGpuBufferCache } from '#inference';
+import { WEBGPU_BUFFER_CACHE_MODES, type Precision, type ProfilePoint, type ProviderName, type WebGpuBufferCache } from '#contracts';
+import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, executionProvider, getManifest, SessionCache, syntheticTextImage } from '#inference';
 import { classifyError, fitBatchToVram, predictBytes } from '#scheduling';
 import { calibrate, DEFAULT_SIZES, measureBatch } from '../apps/worker/src/calibration/calibrate.js';
 import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
@@ -25,6 +25,7 @@ import { buildActivationModel } from './synthetic-model.js';
 
 const [provider = 'webgpu', subjectsArg = 'ppocr,synthetic', precisionsArg = 'fp16,fp32'] = process.argv.slice(2) as [ProviderName, string, string];
 const bufferCache = (process.env.WEBGPU_BUFFER_CACHE ?? DEFAULT_RUNTIME_OPTIONS.webgpuBufferCache) as WebGpuBufferCache;
+if (!WEBGPU_BUFFER_CACHE_MODES.includes(bufferCache)) throw new Error(`WEBGPU_BUFFER_CACHE must be one of ${WEBGPU_BUFFER_CACHE_MODES.join(', ')}`);
 configureRuntime({ webgpuBufferCache: bufferCache });
 const FILL = process.env.BENCH_FILL !== '0';
 const FILL_S = Number(process.env.BENCH_FILL_S ?? 150);

@@ -31,7 +31,7 @@ describe('out of memory is survivable (real allocation failures under ulimit -v)
     const { status, body } = await submit(api.url, images, { allowCpu: 'true' });
     expect(status).toBe(202);
     const job = await waitForJob(api.url, body.id as string, 240_000);
-    expect(job.state, JSON.stringify(job.events)).toBe('completed');
+    expect(job.state, JSON.stringify({ error: job.error, events: job.events })).toBe('completed');
 
     const ooms = job.events.filter((e) => e.kind === 'oom');
     expect(ooms.length).toBeGreaterThanOrEqual(1);

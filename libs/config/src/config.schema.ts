@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBGPU_BUFFER_CACHE_MODES } from '#contracts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -65,7 +66,7 @@ export const configSchema = z.object({
    * How onnxruntime's WebGPU provider keeps buffers between runs. `lazyRelease` (exact sizes, freed after each
    * run) makes a run's memory predictable; `bucket` is onnxruntime's default (see libs/inference session-options).
    */
-  WEBGPU_BUFFER_CACHE: z.enum(['lazyRelease', 'bucket', 'simple', 'disabled']).default('lazyRelease'),
+  WEBGPU_BUFFER_CACHE: z.enum(WEBGPU_BUFFER_CACHE_MODES).default('lazyRelease'),
   /** Flag a run whose measured peak exceeds its prediction by this factor (precision drift). */
   DRIFT_FACTOR: z.coerce.number().min(1).default(2),
   /** Calibrate a model automatically the first time a worker meets it on its device. */

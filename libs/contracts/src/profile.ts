@@ -39,3 +39,10 @@ export interface MemoryProfile {
   capBatch?: number;
   updatedAt: string;
 }
+
+/**
+ * How onnxruntime's WebGPU provider keeps storage buffers between runs (`WEBGPU_BUFFER_CACHE`); it shapes a
+ * profile's memory, so a profile records the mode it was measured under (see libs/inference session-options).
+ */
+export const WEBGPU_BUFFER_CACHE_MODES = ['lazyRelease', 'bucket', 'simple', 'disabled'] as const;
+export type WebGpuBufferCache = (typeof WEBGPU_BUFFER_CACHE_MODES)[number];

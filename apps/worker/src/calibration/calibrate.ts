@@ -145,11 +145,12 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
 }
 
 /**
- * Settles which size is fastest. One timing per size in the sweep is noisy (±20 % on the H100) and the grid is
- * coarse (1.5× steps), so: the sweep's three fastest sizes, plus the sizes halfway to the fastest one's
- * neighbours (measured now, memory included), are re-timed side by side in rounds of blocks (one untimed run,
- * then timed ones: a run can pay for the previous size's buffers), and each gets the median of its times.
- * Halfway sizes that would not fit the budget or the cap are skipped.
+ * Settles which size is fastest. One timing per size in the sweep is noisy (on the H100 a size's sweep figure
+ * and its re-timed median differed by up to 30 %) and the grid is coarse (1.5× steps), so: the sweep's three
+ * fastest sizes, plus the sizes halfway to the fastest one's neighbours (measured now, memory included, and
+ * added to `points`), are re-timed side by side in rounds of blocks (one untimed run, then timed ones: a run can
+ * pay for the previous size's buffers), and each point's `ms` becomes the median of its times. Halfway sizes
+ * that would not fit the budget or the cap are skipped.
  */
 async function retime(input: CalibrationInput, points: ProfilePoint[], oomAt: number | undefined): Promise<CalibrationReport['retimed']> {
   const rate = (p: ProfilePoint) => p.batch / p.ms!;
@@ -174,15 +175,21 @@ async function retime(input: CalibrationInput, points: ProfilePoint[], oomAt: nu
   const contenders = [...new Set([...byRate.slice(0, RETIME_TOP).map((p) => p.batch), ...halfway])].filter((n) => points.some((p) => p.batch === n));
   if (contenders.length < 2) return [];
   const times = new Map<number, number[]>(contenders.map((n) => [n, []]));
-  for (let round = 0; round < RETIME_ROUNDS; round++) {
-    for (const n of contenders) {
-      await input.runBatch(n);
-      for (let i = 0; i < RETIME_PER_BLOCK; i++) {
-        const started = performance.now();
+  try {
+    for (let round = 0; round < RETIME_ROUNDS; round++) {
+      for (const n of contenders) {
         await input.runBatch(n);
-        times.get(n)!.push(performance.now() - started);
+        for (let i = 0; i < RETIME_PER_BLOCK; i++) {
+          const started = performance.now();
+          await input.runBatch(n);
+          times.get(n)!.push(performance.now() - started);
+        }
       }
     }
+  } catch (err) {
+    // Every contender already ran once: an OOM now means another process took memory. Keep the sweep's times.
+    if (classifyError(err).kind !== 'oom') throw err;
+    return [];
   }
   for (const p of points) {
     const t = times.get(p.batch);

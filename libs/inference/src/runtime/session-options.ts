@@ -1,26 +1,25 @@
 import type * as ort from 'onnxruntime-node';
-import type { ProviderName } from '#contracts';
+import type { ProviderName, WebGpuBufferCache } from '#contracts';
 
-/**
+/*
  * How onnxruntime's WebGPU provider keeps storage buffers between runs (its `storageBufferCacheMode`).
  * - `bucket` (onnxruntime's default) rounds every buffer up to a size bucket (up to 160 MiB) and keeps
  *   released buffers for later runs. Memory then grows in steps (a tensor of 84 MB takes 128 MiB) and depends
  *   on what ran before, so no line predicts it: measured on the H100, −22 % at one size, +1600 % at another.
  * - `lazyRelease` sizes buffers exactly and frees them when the run ends: a run's peak is what that run
- *   needs, the same every time, and linear in the batch for these models. gpuq's default.
+ *   needs, the same every time, and close to linear in the batch (one step, where buffers grow too large to
+ *   share Dawn's pooled heaps). gpuq's default; it costs speed where a model has many large buffers.
  * - `simple` reuses exact-size buffers but never frees them; `disabled` frees each buffer as soon as it dies.
  */
-export const WEBGPU_BUFFER_CACHE_MODES = ['lazyRelease', 'bucket', 'simple', 'disabled'] as const;
-export type WebGpuBufferCache = (typeof WEBGPU_BUFFER_CACHE_MODES)[number];
-
 export interface RuntimeOptions {
   webgpuBufferCache: WebGpuBufferCache;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: Readonly<RuntimeOptions> = { webgpuBufferCache: 'lazyRelease' };
 
-// onnxruntime creates one WebGPU context per process and takes its buffer cache mode from the first WebGPU
-// session; later sessions' settings are ignored. So the options are process-wide, set once at start-up.
+// onnxruntime creates one WebGPU context per process and initializes it once, with the buffer cache mode of
+// the first WebGPU session (webgpu_context.cc); later sessions' settings are ignored. So the options are
+// process-wide, set once at start-up.
 let current: RuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS };
 let usedBy: string | undefined;
 
