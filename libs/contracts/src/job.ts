@@ -28,7 +28,7 @@ export interface Placement {
 /** An event in the job's life worth showing the user: OOMs, batch changes, crashes, reroutes. */
 export interface JobEvent {
   at: string;
-  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info';
+  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info' | 'failed';
   message: string;
   workerId?: string;
   data?: Record<string, unknown>;

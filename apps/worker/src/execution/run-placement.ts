@@ -72,6 +72,7 @@ export class RunPlacement {
       const message = err instanceof Error ? err.message : String(err);
       log.error({ jobId, err: message }, 'job failed');
       await jobs.fencedUpdate(jobId, token, this.terminal('failed', { code: 'fatal', message }), true);
+      await jobs.addEvent(jobId, this.event('failed', `fatal: ${message}`)).catch(() => undefined);
       await placement.moveToFailed(new Error(message), token, false).catch(() => undefined);
       return 'failed';
     } finally {
@@ -275,6 +276,8 @@ export class RunPlacement {
 
   private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal', message: string): Promise<PlacementOutcome> {
     await this.fenced(record.id, token, this.terminal('failed', { code, message }), true);
+    // The event too, so the job's timeline ends with why it stopped, next to the batches and OOMs before it.
+    await this.deps.jobs.addEvent(record.id, this.event('failed', `${code}: ${message}`));
     this.deps.log.warn({ jobId: record.id, code, message }, 'job failed');
     return 'failed';
   }
