@@ -24,6 +24,16 @@ case "$mode" in
     pgrep -f dist/apps/api/src/main.js >/dev/null || { node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 & sleep 3; }
     WEBGPU_BUFFER_CACHE=$cache SQUEEZE_SCENARIOS=undisturbed SQUEEZE_PRECISION=fp32 timeout 240 node dist/bench/squeeze.js http://127.0.0.1:8080 240 > "$OUT/$mode.jsonl" 2> "$OUT/$mode-worker.log"
     echo "$mode rc=$?" >> "$OUT/run.log" ;;
+  # which-gpu: on a multi-GPU machine, which card a WebGPU process lands on by default, with CUDA_VISIBLE_DEVICES,
+  # and inside bench/gpu-isolate.sh for each index (issue 6: pinning a worker to its card).
+  which-gpu)
+    node dist/bench/which-gpu.js default >> "$OUT/which-gpu.jsonl" 2>> "$OUT/which-gpu.err"
+    last=$(( $(nvidia-smi -L | wc -l) - 1 ))
+    CUDA_VISIBLE_DEVICES=$last node dist/bench/which-gpu.js "cuda-visible-$last" >> "$OUT/which-gpu.jsonl" 2>> "$OUT/which-gpu.err"
+    for i in $(seq 0 "$last"); do
+      bash bench/gpu-isolate.sh "$i" node dist/bench/which-gpu.js "isolated-$i" >> "$OUT/which-gpu.jsonl" 2>> "$OUT/which-gpu.err"
+    done
+    echo "which-gpu rc=$?" >> "$OUT/run.log" ;;
   fit-ppocr) timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu ppocr > "$OUT/fit-ppocr.jsonl" 2> "$OUT/fit-ppocr.err"; echo "fit rc=$?" >> "$OUT/run.log" ;;
   fit-synthetic) timeout "${FIT_TIMEOUT:-330}" node dist/bench/vram-fit.js webgpu synthetic > "$OUT/fit-synthetic.jsonl" 2> "$OUT/fit-synthetic.err"; echo "fit rc=$?" >> "$OUT/run.log" ;;
   # fit-<subject>-<precision>[-<bufferCache>]: one subject and precision, one process (the cache mode is per process).

@@ -1,0 +1,41 @@
+/**
+ * Which GPU does onnxruntime's WebGPU provider run on in this process? (issue 6: a worker per GPU needs each
+ * process pinned to its own card, and onnxruntime-node 1.30 has no adapter index.) Runs one large batch of the
+ * synthetic activation model on webgpu while sampling every GPU's memory.used from nvidia-smi, and prints the
+ * growth per GPU index as JSON: the card that grew is the one the process ran on.
+ * Run: node dist/bench/which-gpu.js [label] [items=400000]
+ */
+import * as ort from 'onnxruntime-node';
+import { executionProvider } from '#inference';
+import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { buildActivationModel } from './synthetic-model.js';
+
+const [label = 'default', itemsArg = '400000'] = process.argv.slice(2);
+const smi = new NvidiaSmi();
+const gpus = await smi.listGpus();
+const used = async () => Promise.all(gpus.map(async (g) => (await smi.memory(g.index)).usedBytes));
+const before = await used();
+const peak = [...before];
+let sampling = true;
+const sampler = (async () => {
+  while (sampling) {
+    (await used()).forEach((u, i) => (peak[i] = Math.max(peak[i]!, u)));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+})();
+let error: string | undefined;
+try {
+  const session = await ort.InferenceSession.create(buildActivationModel({ width: 128, depth: 64, dtype: 'fp32' }), { executionProviders: [executionProvider('webgpu')] });
+  const n = Number(itemsArg);
+  await session.run({ x: new ort.Tensor('float32', new Float32Array(n * 128).fill(0.01), [n, 128]) });
+  await session.release();
+} catch (err) {
+  error = String(err).slice(0, 300);
+}
+sampling = false;
+await sampler;
+console.log(JSON.stringify({
+  label, cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null, error,
+  grewMiB: Object.fromEntries(gpus.map((g, i) => [g.index, Math.round((peak[i]! - before[i]!) / 2 ** 20)])),
+}));
+process.exit(0);
