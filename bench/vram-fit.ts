@@ -20,6 +20,7 @@ import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, executionProvid
 import { classifyError, fitBatchToVram, predictBytes } from '#scheduling';
 import { calibrate, DEFAULT_SIZES } from '../apps/worker/src/calibration/calibrate.js';
 import { measureBatch } from '../apps/worker/src/calibration/measure-batch.js';
+import { timeSideBySide } from '../apps/worker/src/calibration/retime.js';
 import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
 import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
 import { buildActivationModel } from './synthetic-model.js';
@@ -95,30 +96,7 @@ async function measure(runBatch: (n: number) => Promise<void>, n: number, repeat
   }
 }
 const isPoint = (m: object): m is ProfilePoint => 'peakBytes' in m;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const errorPct = (predicted: number, measured: number) => +((100 * (predicted - measured)) / measured).toFixed(1);
-
-/**
- * Times the contenders side by side: each round runs every size in a block (one untimed run, then `perBlock`
- * timed runs), so drift hits all sizes alike; the median of each size's timed runs across rounds. Blocks, not
- * single interleaved runs: under lazyRelease a run's time depends on the size run before it (it seems to pay
- * for freeing that run's buffers): on the H100 a batch of 12,288 timed right after much larger ones took 228 ms,
- * against 17 ms when repeated, and repeated is how the worker runs a job (the same size again and again).
- */
-async function sideBySide(runBatch: (n: number) => Promise<void>, sizes: number[], rounds: number, perBlock = 3): Promise<Map<number, number>> {
-  const times = new Map<number, number[]>(sizes.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of sizes) {
-      await runBatch(n);
-      for (let i = 0; i < perBlock; i++) {
-        const started = performance.now();
-        await runBatch(n);
-        times.get(n)!.push(performance.now() - started);
-      }
-    }
-  }
-  return new Map(sizes.map((n) => [n, (n * 1000) / median(times.get(n)!)]));
-}
 
 const perItem: Record<string, Record<string, number>> = {};
 for (const key of subjectsArg.split(',')) {
@@ -157,7 +135,7 @@ for (const key of subjectsArg.split(',')) {
     for (let i = 0; i < 3; i++) chosenRuns.push(await measure(run.runBatch, chosen.batchSize, 1));
     const chosenOk = chosenRuns.filter(isPoint);
     const contenders = [...new Set([chosen.batchSize, ...[...swept].sort((a, b) => b.imagesPerSecond - a.imagesPerSecond).slice(0, 5).map((t) => t.batch)])];
-    const rates = await sideBySide(run.runBatch, contenders, Number(process.env.BENCH_ROUNDS ?? 2));
+    const rates = new Map([...(await timeSideBySide(run.runBatch, contenders, Number(process.env.BENCH_ROUNDS ?? 2), 3))].map(([n, ms]) => [n, (n * 1000) / ms]));
     const [bestBatch, bestRate] = [...rates].reduce((a, b) => (b[1] > a[1] ? b : a));
     emit({ kind: 'throughput', subject: key, precision, chosenBatch: chosen.batchSize, why: chosen.why,
       sideBySide: Object.fromEntries([...rates].map(([n, r]) => [n, +r.toFixed(1)])), bestBatch, ratio: +(rates.get(chosen.batchSize)! / bestRate).toFixed(3),

@@ -104,7 +104,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   }
   const fit = fitEnvelope(points);
   const margin = measuredMargin(points, input.minMarginFraction);
-  const retimed = await retime(input, points, oomAt);
+  const retimed = await retime(input, points, fit, oomAt);
   const best = points.reduce((a, b) => (b.batch / b.ms! > a.batch / a.ms! ? b : a));
   const runtime = runtimeLabel(input.provider);
   const profile: MemoryProfile = {

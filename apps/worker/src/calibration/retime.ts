@@ -1,5 +1,5 @@
 import type { ProfilePoint } from '#contracts';
-import { classifyError, fitEnvelope, predictBytes, withMargin } from '#scheduling';
+import { classifyError, predictBytes, withMargin, type EnvelopeFit } from '#scheduling';
 import type { CalibrationInput } from './calibrate.js';
 import { measureBatch } from './measure-batch.js';
 
@@ -7,6 +7,29 @@ import { measureBatch } from './measure-batch.js';
 export interface RetimedSize {
   batch: number;
   imagesPerSecond: number;
+}
+
+/**
+ * Times sizes side by side: each round runs every size in a block (one untimed run, then `perBlock` timed runs),
+ * so drift hits all sizes alike; returns the median milliseconds of each size's timed runs across rounds.
+ * Blocks, not single interleaved runs: under WebGPU's lazyRelease a run's time depends on the size run before it
+ * (it seems to pay for freeing that run's buffers): on the H100 a batch of 12,288 timed right after much larger
+ * ones took 228 ms, against 17 ms when repeated, and repeated is how a worker runs a job.
+ */
+export async function timeSideBySide(runBatch: (n: number) => Promise<void>, sizes: readonly number[], rounds: number, perBlock: number): Promise<Map<number, number>> {
+  const times = new Map<number, number[]>(sizes.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const n of sizes) {
+      await runBatch(n);
+      for (let i = 0; i < perBlock; i++) {
+        const started = performance.now();
+        await runBatch(n);
+        times.get(n)!.push(performance.now() - started);
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  return new Map(sizes.map((n) => [n, median(times.get(n)!)]));
 }
 
 /** How many of the sweep's fastest sizes are re-timed, and in how many rounds of blocks. */
@@ -18,18 +41,16 @@ const RETIME_PER_BLOCK = 3;
  * Settles which size is fastest. One timing per size in the sweep is noisy (on the H100 a size's sweep figure
  * and its re-timed median differed by up to 30 %) and the grid is coarse (1.5× steps), so: the sweep's three
  * fastest sizes, plus the sizes halfway to the fastest one's neighbours (measured now, memory included, and
- * added to `points`), are re-timed side by side in rounds of blocks (one untimed run, then timed ones: a run can
- * pay for the previous size's buffers), and each point's `ms` becomes the median of its times. Halfway sizes
- * that would not fit the budget or the cap are skipped.
+ * added to `points`), are re-timed side by side (timeSideBySide) and each point's `ms` becomes its median.
+ * Halfway sizes that the sweep's `fit` says would not fit the budget, or above the cap, are skipped.
  */
-export async function retime(input: CalibrationInput, points: ProfilePoint[], oomAt: number | undefined): Promise<RetimedSize[]> {
+export async function retime(input: CalibrationInput, points: ProfilePoint[], fit: EnvelopeFit, oomAt: number | undefined): Promise<RetimedSize[]> {
   const rate = (p: ProfilePoint) => p.batch / p.ms!;
   const byRate = [...points].sort((a, b) => rate(b) - rate(a));
   const fastest = byRate[0]!;
   const grid = points.map((p) => p.batch).sort((a, b) => a - b);
   const at = grid.indexOf(fastest.batch);
   const limit = Math.min(input.maxBatch, oomAt !== undefined ? oomAt - 1 : Infinity);
-  const fit = fitEnvelope(points);
   const halfway = [grid[at - 1], grid[at + 1]]
     .filter((n): n is number => n !== undefined)
     .map((n) => Math.round((n + fastest.batch) / 2))
@@ -44,26 +65,14 @@ export async function retime(input: CalibrationInput, points: ProfilePoint[], oo
   }
   const contenders = [...new Set([...byRate.slice(0, RETIME_TOP).map((p) => p.batch), ...halfway])].filter((n) => points.some((p) => p.batch === n));
   if (contenders.length < 2) return [];
-  const times = new Map<number, number[]>(contenders.map((n) => [n, []]));
+  let medians: Map<number, number>;
   try {
-    for (let round = 0; round < RETIME_ROUNDS; round++) {
-      for (const n of contenders) {
-        await input.runBatch(n);
-        for (let i = 0; i < RETIME_PER_BLOCK; i++) {
-          const started = performance.now();
-          await input.runBatch(n);
-          times.get(n)!.push(performance.now() - started);
-        }
-      }
-    }
+    medians = await timeSideBySide(input.runBatch, contenders, RETIME_ROUNDS, RETIME_PER_BLOCK);
   } catch (err) {
     // Every contender already ran once: an OOM now means another process took memory. Keep the sweep's times.
     if (classifyError(err).kind !== 'oom') throw err;
     return [];
   }
-  for (const p of points) {
-    const t = times.get(p.batch);
-    if (t) p.ms = [...t].sort((a, b) => a - b)[Math.floor((t.length - 1) / 2)]!;
-  }
+  for (const p of points) p.ms = medians.get(p.batch) ?? p.ms;
   return contenders.map((n) => ({ batch: n, imagesPerSecond: (n * 1000) / points.find((p) => p.batch === n)!.ms! }));
 }
