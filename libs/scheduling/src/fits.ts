@@ -1,5 +1,5 @@
 import { BF16_MIN_COMPUTE_CAPABILITY } from '#contracts';
-import type { DeviceCapability, InsufficientResource, JobRequirement, Precision } from '#contracts';
+import type { DeviceCapability, InsufficientResource, JobRequirement, ModelVariantCheck, Precision } from '#contracts';
 import { bytesNeeded, describeNeed } from './bytes-needed.js';
 import { deviceLabel } from './device-label.js';
 import { formatGb } from './units.js';
@@ -41,7 +41,7 @@ export function fits(
     reason({ resource: 'precision', reason: `${label}: ${precision} not proven on ${device.provider} (${detail})` });
   }
 
-  const check = device.variantChecks?.find((c) => c.model === requirement.model && c.precision === precision);
+  const check = variantCheckOf(device, requirement.model, precision);
   if (check && !check.passed) {
     const detail = check.error
       ? check.error
@@ -77,4 +77,9 @@ export function fits(
     });
   }
   return reasons;
+}
+
+/** This device's check of `model`'s variant in `precision` against fp32, if it made one (fp32 is never checked). */
+export function variantCheckOf(device: Pick<DeviceCapability, 'variantChecks'>, model: string, precision: Precision): ModelVariantCheck | undefined {
+  return device.variantChecks?.find((c) => c.model === model && c.precision === precision);
 }

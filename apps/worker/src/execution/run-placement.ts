@@ -5,7 +5,7 @@ import type { Config, Logger } from '#config';
 import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
 import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository, type WorkerRegistry } from '#queue';
 import {
-  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, type VramLedger,
+  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, variantCheckOf, type VramLedger,
 } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
 import { calibrateModel } from '../calibration/calibrate-model.js';
@@ -71,8 +71,10 @@ export class RunPlacement {
       // Anything unexpected: fail the job with the message rather than re-deliver it forever.
       const message = err instanceof Error ? err.message : String(err);
       log.error({ jobId, err: message }, 'job failed');
-      await jobs.fencedUpdate(jobId, token, this.terminal('failed', { code: 'fatal', message }), true);
-      await jobs.addEvent(jobId, this.event('failed', `fatal: ${message}`)).catch(() => undefined);
+      // Only the delivery that still owns the job may end it, and only that one tells why in the events.
+      if (await jobs.fencedUpdate(jobId, token, this.terminal('failed', { code: 'fatal', message }), true)) {
+        await jobs.addEvent(jobId, this.event('failed', `fatal: ${message}`)).catch(() => undefined);
+      }
       await placement.moveToFailed(new Error(message), token, false).catch(() => undefined);
       return 'failed';
     } finally {
@@ -95,7 +97,7 @@ export class RunPlacement {
       return this.fail(record, token, 'fatal', `worker ${deps.workerId} cannot run ${precision} (proven: ${device.provenPrecisions.join(', ')}); refusing to change precision silently`);
     }
     // This device's check of the model's variant failed: another worker (where it passed) must run it.
-    const check = device.variantChecks?.find((c) => c.model === record.model && c.precision === precision);
+    const check = variantCheckOf(device, record.model, precision);
     if (check && !check.passed) {
       const last = record.events.at(-1);
       if (last?.data?.reason !== 'variant-check') {
