@@ -4,14 +4,16 @@ set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 rm -rf dist && xz -dc .device/dist.tar.xz | tar -xf -   # always this build: a warm machine keeps the last one
 export LD_LIBRARY_PATH=$PWD/.device/redis:${LD_LIBRARY_PATH:-}
+# Redis and the API for the modes that submit jobs; started once, whichever mode needs them first.
+stack_up() {
+  pgrep -x redis-server >/dev/null || { .device/redis/redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile "$OUT/redis.log"; sleep 1; }
+  export REDIS_URL=redis://127.0.0.1:6379 LOG_LEVEL=info
+  pgrep -f dist/apps/api/src/main.js >/dev/null || { node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 & sleep 3; }
+}
 for mode in "$@"; do
 case "$mode" in
   squeeze)
-    .device/redis/redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile "$OUT/redis.log"
-    sleep 1
-    export REDIS_URL=redis://127.0.0.1:6379 LOG_LEVEL=info
-    node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 &
-    sleep 3
+    stack_up
     timeout 200 node dist/bench/squeeze.js http://127.0.0.1:8080 240 768 15 > "$OUT/squeeze.jsonl" 2> "$OUT/squeeze-worker.log"
     echo "squeeze rc=$?" >> "$OUT/run.log"
     ;;
@@ -19,9 +21,7 @@ case "$mode" in
   # calibrates on first contact) then one undisturbed job of 240 pages in fp32.
   e2e-*)
     cache=${mode#e2e-}
-    pgrep -x redis-server >/dev/null || { .device/redis/redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile "$OUT/redis.log"; sleep 1; }
-    export REDIS_URL=redis://127.0.0.1:6379 LOG_LEVEL=info
-    pgrep -f dist/apps/api/src/main.js >/dev/null || { node dist/apps/api/src/main.js > "$OUT/api.log" 2>&1 & sleep 3; }
+    stack_up
     WEBGPU_BUFFER_CACHE=$cache SQUEEZE_SCENARIOS=undisturbed SQUEEZE_PRECISION=fp32 timeout 240 node dist/bench/squeeze.js http://127.0.0.1:8080 240 > "$OUT/$mode.jsonl" 2> "$OUT/$mode-worker.log"
     echo "$mode rc=$?" >> "$OUT/run.log" ;;
   # which-gpu: on a multi-GPU machine, which card a WebGPU process lands on by default, with CUDA_VISIBLE_DEVICES,
