@@ -51,6 +51,34 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
     }
   });
 
+  it('keeps a ledger per GPU: two jobs at once, each reserved on its own card only', async () => {
+    const pages = Array.from({ length: 40 }, (_, i) => ({ name: `p${i}.png`, data: page }));
+    const before = await workers();
+    const a10 = before.find((w) => w.device.gpu!.index === 0)!;
+    const t4 = before.find((w) => w.device.gpu!.index === 1)!;
+    const bf16 = (await submit(api.url, pages, { model: 'ppocr-v4-det-640', precision: 'bf16' })).body.id as string;
+    await waitUntil('the bf16 job running on the A10', async () => ((await workers()).find((w) => w.workerId === a10.workerId)?.runningJobs.includes(bf16) ? true : undefined), 30_000);
+    // The A10 is busy (one job at a time), so the fp16 job goes to the T4.
+    const fp16 = (await submit(api.url, pages, { model: 'ppocr-v4-det-640', precision: 'fp16' })).body.id as string;
+    const both = await waitUntil('both cards busy', async () => {
+      const now = await workers();
+      const onA10 = now.find((w) => w.workerId === a10.workerId)!;
+      const onT4 = now.find((w) => w.workerId === t4.workerId)!;
+      return onA10.runningJobs.includes(bf16) && onT4.runningJobs.includes(fp16) && onA10.reservedBytes > 0 && onT4.reservedBytes > 0 ? { onA10, onT4 } : undefined;
+    }, 30_000);
+    expect(both.onA10.runningJobs).toEqual([bf16]);
+    expect(both.onT4.runningJobs).toEqual([fp16]);
+    // Each ledger holds its own job's reservation, within its own card.
+    expect(both.onA10.reservedBytes).toBeLessThanOrEqual(both.onA10.device.totalBytes);
+    expect(both.onT4.reservedBytes).toBeLessThanOrEqual(both.onT4.device.totalBytes);
+    for (const [id, worker] of [[bf16, a10], [fp16, t4]] as const) {
+      expect((await waitForJob(api.url, id, 120_000)).state).toBe('completed');
+      const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+      expect(new Set(results.map((r) => r.workerId))).toEqual(new Set([worker.workerId])); // a job's batches run on one GPU
+    }
+    await waitUntil('both ledgers empty again', async () => ((await workers()).every((w) => w.reservedBytes === 0 && w.runningJobs.length === 0) ? true : undefined), 10_000);
+  });
+
   it('restarts a GPU worker that dies, leaving the other alone, and drains all on SIGTERM', async () => {
     const before = await workers();
     const t4 = before.find((w) => w.device.gpu!.index === 1)!;

@@ -1,12 +1,18 @@
 /**
  * A worker host: one worker process per GPU (GPU_INDICES: `all` or a list), each probing, self-testing,
- * advertising and ledgering its own card, so an OOM or a crash on one GPU never disturbs another. A worker that
- * dies is started again (after a pause that grows while it keeps dying); SIGTERM drains them all.
+ * advertising and ledgering its own card, so an OOM or a crash on one GPU never disturbs another. Each is held
+ * to its card by CUDA_VISIBLE_DEVICES or, for WebGPU on a host with several cards, by a GPU namespace
+ * (host/plan-slots.ts says which, host/gpu-namespace.ts how). A worker that dies is started again (after a
+ * pause that grows while it keeps dying); SIGTERM drains them all.
  * With WORKER_DECLARE set to a JSON list, one declared worker per entry (tests and CPU-only development).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig } from '#config';
+import { listLoadableProviders } from '#inference';
+import { gpuNamespaceOf, namespaceArgv, type GpuNamespace } from './host/gpu-namespace.js';
+import { planHostSlots, type SlotPlan } from './host/plan-slots.js';
 import { NvidiaSmi } from './probe/nvidia-smi.js';
 import { EXIT_REFUSED } from './probe/probe-device.js';
 
@@ -14,11 +20,16 @@ const log = createLogger('worker-host');
 const config = loadConfig();
 const workerMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-interface Slot {
-  index: number;
-  env: Record<string, string>;
+interface Slot extends SlotPlan {
+  namespace?: GpuNamespace;
   child?: ChildProcess;
   restarts: number;
+}
+
+async function namespaceUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'the worker host is not running as root';
+  const found = await Promise.all((process.env.PATH ?? '').split(':').map((d) => access(`${d}/unshare`).then(() => true, () => false)));
+  return found.includes(true) ? undefined : 'util-linux unshare is not installed';
 }
 
 async function plannedSlots(): Promise<Slot[]> {
@@ -27,18 +38,20 @@ async function plannedSlots(): Promise<Slot[]> {
     return declared.map((d, index) => ({ index, restarts: 0, env: { WORKER_DECLARE: JSON.stringify(d), GPU_INDEX: String(index) } }));
   }
   const gpus = await new NvidiaSmi().listGpus();
-  const wanted = config.GPU_INDICES === 'all' ? gpus.map((g) => g.index) : config.GPU_INDICES.split(',').map(Number);
-  const missing = wanted.filter((i) => !gpus.some((g) => g.index === i));
-  if (missing.length > 0) throw new Error(`GPU_INDICES=${config.GPU_INDICES}: no GPU ${missing.join(', ')} (nvidia-smi lists ${gpus.map((g) => g.index).join(', ') || 'none'})`);
-  if (wanted.length === 0) return [{ index: -1, restarts: 0, env: {} }]; // no GPU: one CPU worker
-  // CUDA_VISIBLE_DEVICES pins the CUDA provider to the card; nvidia-smi queries use GPU_INDEX.
-  return wanted.map((index) => ({ index, restarts: 0, env: { GPU_INDEX: String(index), CUDA_VISIBLE_DEVICES: String(index), WORKER_DEVICE: 'gpu' } }));
+  const gpuProvider = gpus.length > 0 ? (await listLoadableProviders()).find((p) => p === 'cuda' || p === 'webgpu') : undefined;
+  const plan = planHostSlots(config, { gpus, gpuProvider, namespaceUnavailable: gpus.length > 0 ? await namespaceUnavailable() : undefined });
+  for (const warning of plan.warnings) log.warn({ gpuProvider }, warning);
+  return Promise.all(plan.slots.map(async (slot) => ({
+    ...slot, restarts: 0,
+    ...(slot.pinning === 'namespace' ? { namespace: await gpuNamespaceOf(slot.gpu!.pciBusId ?? '') } : {}),
+  })));
 }
 
 let stopping = false;
 function launch(slot: Slot): void {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [workerMain], { stdio: 'inherit', env: { ...process.env, ...slot.env } });
+  const argv = slot.namespace ? namespaceArgv(slot.namespace, [process.execPath, workerMain]) : [process.execPath, workerMain];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...slot.env } });
   slot.child = child;
   child.on('exit', (code, signal) => {
     if (stopping) return;
@@ -54,9 +67,12 @@ function launch(slot: Slot): void {
   });
 }
 
-const slots = await plannedSlots();
+const slots = await plannedSlots().catch((err: Error) => {
+  log.fatal({ err: err.message }, 'worker host cannot start');
+  process.exit(EXIT_REFUSED);
+});
 for (const slot of slots) launch(slot);
-log.info({ slots: slots.map((s) => s.index) }, 'worker host started');
+log.info({ slots: slots.map((s) => ({ gpu: s.index, uuid: s.gpu?.uuid, pinning: s.pinning, namespace: s.namespace })) }, 'worker host started');
 
 async function stop(): Promise<void> {
   stopping = true;

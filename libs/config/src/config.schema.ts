@@ -38,10 +38,24 @@ export const configSchema = z.object({
   /** Use only this GPU (index as nvidia-smi numbers it); unset: GPU 0 if any, else the CPU. */
   GPU_INDEX: z.coerce.number().int().min(0).optional(),
   /**
+   * Use only the GPU with this UUID (nvidia-smi's `GPU-…`); wins over GPU_INDEX for finding the card, while
+   * GPU_INDEX stays the index shown. The worker host sets both for a worker it starts in a GPU namespace, where
+   * nvidia-smi numbers the one card it sees 0.
+   */
+  GPU_UUID: z.string().regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID as nvidia-smi prints it (GPU-…)').optional(),
+  /**
    * Worker host (`npm run start:worker-host`): which GPUs get a worker process, `all` or a list such as `0,2`.
    * One process per GPU: an OOM or crash on one card never disturbs another.
    */
   GPU_INDICES: z.string().regex(/^(all|\d+(,\d+)*)$/, 'all, or GPU indexes separated by commas').default('all'),
+  /**
+   * Worker host: how each GPU worker is pinned to its card. `cuda` sets CUDA_VISIBLE_DEVICES (the CUDA
+   * provider). `namespace` starts the worker in a private mount namespace whose /dev holds only its card's
+   * node (read-only, so the driver cannot recreate the others), as container runtimes do: the only way to
+   * pin the WebGPU provider, which has no adapter selection; needs root and util-linux `unshare`. `auto`:
+   * `namespace` where the GPU provider is webgpu and the host has several GPUs, else `cuda`.
+   */
+  GPU_ISOLATION: z.enum(['auto', 'namespace', 'cuda']).default('auto'),
   /** Force the device kind: `gpu` fails start-up when no GPU is found; `cpu` ignores GPUs. */
   WORKER_DEVICE: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**

@@ -14,6 +14,8 @@ export interface GpuInfo {
   totalBytes: number;
   freeBytes: number;
   driver: string;
+  /** PCI bus id as nvidia-smi prints it (`00000000:1B:00.0`); the same inside and outside a GPU namespace. */
+  pciBusId?: string;
 }
 
 /** Outcome of running the self-test model in one precision on one provider. */

@@ -11,7 +11,10 @@ function fakeDevice(fixed: number, perItem: number, capacity: number, msFor: (n:
   let last = 0;
   const memory: DeviceMemory = {
     availableBytes: async () => capacity,
-    track: async (fn) => ({ result: await fn(), peakBytes: fixed + perItem * last }),
+    track: async (fn) => {
+      const result = await fn();
+      return { result, peakBytes: fixed + perItem * last, growthBytes: fixed + perItem * last };
+    },
   };
   const runBatch = async (n: number) => {
     if (fixed + perItem * n > capacity) throw new OutOfMemoryError(`Failed to allocate memory for requested buffer of size ${perItem * n}`);

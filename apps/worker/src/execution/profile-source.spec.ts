@@ -19,7 +19,8 @@ describe('loadProfile', () => {
   });
 
   it.each<[string, Partial<MemoryProfile>]>([
-    ['another buffer cache mode', { runtime: 'webgpu storageBufferCacheMode=bucket' }],
+    ['another buffer cache mode', { runtime: 'webgpu storageBufferCacheMode=bucket; peak=in-run' }],
+    ['peaks read in the worker\'s blocked event loop (after each run)', { runtime: 'webgpu storageBufferCacheMode=lazyRelease' }],
     ['no runtime recorded (calibrated before gpuq set the mode)', {}],
     ['learned from a profile of another mode', { source: 'learned', runtime: 'webgpu storageBufferCacheMode=bucket' }],
   ])('falls back to the manifest prior (so the worker calibrates again) for %s', async (_name, over) => {
@@ -28,9 +29,13 @@ describe('loadProfile', () => {
     expect(profile.marginFraction).toBe(0.1);
   });
 
-  it('keeps a profile learned from the prior (never a measurement) and CPU profiles without a runtime', async () => {
+  it('keeps a profile learned from the prior (never a measurement)', async () => {
     expect((await load(stored({ source: 'learned' }))).source).toBe('learned');
-    expect((await load(stored({ provider: 'cpu' }), 'cpu')).source).toBe('calibrated');
+  });
+
+  it('treats CPU profiles alike: measured by the resident high-water mark, or calibrated again', async () => {
+    expect((await load(stored({ provider: 'cpu', runtime: runtimeLabel('cpu') }), 'cpu')).source).toBe('calibrated');
+    expect((await load(stored({ provider: 'cpu' }), 'cpu')).source).toBe('manifest');
   });
 
   it('uses the prior when nothing is stored', async () => {

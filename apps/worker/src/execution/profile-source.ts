@@ -5,8 +5,8 @@ import { priorProfile } from '#scheduling';
 
 /**
  * The stored profile for this device, or the manifest's prior (marked `manifest`) until one is calibrated.
- * A profile measured under another runtime setting (WebGPU buffer cache mode) does not count: memory grows
- * differently there, so the worker calibrates again.
+ * A profile measured under another runtime setting (WebGPU buffer cache mode) or by another peak method does
+ * not count: memory grows differently there, or was read wrong, so the worker calibrates again.
  */
 export async function loadProfile(
   profiles: ProfileRepository,

@@ -152,13 +152,14 @@ export class RunPlacement {
         prefetcher.prefetch(remaining.slice(fit.batchSize, fit.batchSize * 2));
         try {
           const inputs = await prefetcher.take(batch);
-          const { result, peakBytes: batchPeak } = await deps.memory.track(() => detectBatch(session, manifest, inputs));
+          const { result, peakBytes: batchPeak, growthBytes } = await deps.memory.track(() => detectBatch(session, manifest, inputs));
           inferenceMs += result.inferenceMs;
           peakBytes = Math.max(peakBytes, batchPeak);
           predictedPeak = Math.max(predictedPeak, fit.predictedBytes);
           await this.writeResults(record, token, batch, result.boxes, executed, fit.batchSize, result.inferenceMs);
           remaining = remaining.slice(batch.length);
-          await this.checkDrift(record, fit.predictedBytes, batchPeak, fit.batchSize);
+          // Judged on what the batch added: memory held from earlier (larger) runs is not this batch's drift.
+          await this.checkDrift(record, fit.predictedBytes, growthBytes, fit.batchSize);
         } catch (err) {
           if (err instanceof LostOwnership) throw err;
           const kind = classifyError(err);

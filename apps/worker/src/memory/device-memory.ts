@@ -1,6 +1,7 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { DeviceCapability } from '#contracts';
-import type { NvidiaSmi } from '../probe/nvidia-smi.js';
+import type { MemoryMonitor, NvidiaSmi } from '../probe/nvidia-smi.js';
 
 /** Live memory of the device a worker drives, and the peak reached while a batch runs. */
 export interface DeviceMemory {
@@ -9,53 +10,83 @@ export interface DeviceMemory {
    * (onnxruntime and WebGPU keep buffers cached after a run, so they show as "used" but are ours).
    */
   availableBytes(): Promise<number>;
-  /** Runs `fn` while sampling memory; returns its result and the peak bytes this process used above its baseline. */
-  track<T>(fn: () => Promise<T>): Promise<{ result: T; peakBytes: number }>;
+  /** Runs `fn` while sampling memory: its result, and memory at the peak of the run. */
+  track<T>(fn: () => Promise<T>): Promise<Tracked<T>>;
+}
+
+export interface Tracked<T> {
+  result: T;
+  /** Peak bytes this process used above its start-up baseline, what it held from earlier runs included. */
+  peakBytes: number;
+  /**
+   * Peak bytes above what was in use when the run started: what this run had to add. After a calibration
+   * the process keeps gigabytes that later small batches reuse, so `peakBytes` of a 4-image batch read
+   * 6.2 GB on the H100 (the 32-image calibration batch's): drift is judged on this figure instead.
+   */
+  growthBytes: number;
 }
 
 /**
  * GPU memory from nvidia-smi. WebGPU (Vulkan) processes are not listed per process, so the worker reads
  * device-wide figures: its baseline is the memory used when it started, and what it holds is the peak it
- * reached above that baseline while its own batches ran.
+ * reached above that baseline while its own batches ran. One nvidia-smi process reads the card every
+ * `sampleMs` for the worker's life; a batch's peak is the highest reading between its start and the first
+ * reading after it ends.
  */
 export class GpuMemory implements DeviceMemory {
   private baselineUsed = 0;
   private ownHeld = 0;
-  constructor(private readonly smi: NvidiaSmi, private readonly index: number, private readonly sampleMs = 50) {}
+  private monitor?: MemoryMonitor;
+  constructor(private readonly smi: NvidiaSmi, private readonly gpuId: number | string, private readonly sampleMs = 50) {}
 
   async init(): Promise<void> {
-    this.baselineUsed = (await this.smi.memory(this.index)).usedBytes;
+    this.baselineUsed = (await this.read()).usedBytes;
   }
 
   async availableBytes(): Promise<number> {
-    const { usedBytes, freeBytes } = await this.smi.memory(this.index);
+    const { usedBytes, freeBytes } = await this.read();
     // If another process grew since our last batch, used - baseline exceeds what we hold: count only ours.
     return freeBytes + Math.min(this.ownHeld, Math.max(0, usedBytes - this.baselineUsed));
   }
 
-  async track<T>(fn: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
-    let peakUsed = (await this.smi.memory(this.index)).usedBytes;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peakUsed = Math.max(peakUsed, (await this.smi.memory(this.index).catch(() => ({ usedBytes: 0 }))).usedBytes);
-        await new Promise((r) => setTimeout(r, this.sampleMs));
-      }
-    })();
+  async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
+    const monitor = await this.live();
+    const started = Date.now();
+    const startUsed = (await this.read()).usedBytes;
+    let peakUsed = startUsed;
     try {
       const result = await fn();
-      return { result, peakBytes: Math.max(0, peakUsed - this.baselineUsed) };
+      // The reading after the run closes its window; without a monitor, a reading now is all there is.
+      const after = monitor ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : undefined;
+      peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
+      return { result, peakBytes: Math.max(0, peakUsed - this.baselineUsed), growthBytes: Math.max(0, peakUsed - startUsed) };
     } finally {
-      sampling = false;
-      await sampler;
       this.ownHeld = Math.max(this.ownHeld, peakUsed - this.baselineUsed);
     }
+  }
+
+  /** Stops the nvidia-smi monitor. */
+  close(): void {
+    this.monitor?.close();
+  }
+
+  /** The running monitor, started again if nvidia-smi stopped; undefined when it cannot run. */
+  private async live(): Promise<MemoryMonitor | undefined> {
+    if (!this.monitor?.alive) {
+      this.monitor = this.smi.monitorMemory(this.gpuId, this.sampleMs);
+      await this.monitor.ready;
+    }
+    return this.monitor.alive ? this.monitor : undefined;
+  }
+
+  private async read(): Promise<{ usedBytes: number; freeBytes: number }> {
+    return (await this.live())?.latest() ?? this.smi.memory(this.gpuId);
   }
 }
 
 /**
  * CPU "device" memory: a budget (CPU_MEMORY_GB, default half the machine) minus this process's growth in
- * resident memory since start. Peaks come from RSS sampled while the batch runs.
+ * resident memory since start. Peaks come from the kernel's high-water mark of resident memory.
  */
 export class CpuMemory implements DeviceMemory {
   private readonly baselineRss = process.memoryUsage.rss();
@@ -70,18 +101,32 @@ export class CpuMemory implements DeviceMemory {
     return this.budgetBytes;
   }
 
-  async track<T>(fn: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
+  async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
     const before = process.memoryUsage.rss();
+    // The kernel's high-water mark of resident memory (VmHWM), reset before the run: the true peak, which no
+    // sampler in this process could see, as onnxruntime's run blocks the event loop.
+    const hwm = await resetPeakRss();
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), this.sampleMs);
     try {
       const result = await fn();
-      peak = Math.max(peak, process.memoryUsage.rss());
-      return { result, peakBytes: Math.max(0, peak - Math.min(before, this.baselineRss)) };
+      peak = Math.max(peak, process.memoryUsage.rss(), hwm ? (await readPeakRss()) ?? 0 : 0);
+      return { result, peakBytes: Math.max(0, peak - Math.min(before, this.baselineRss)), growthBytes: Math.max(0, peak - before) };
     } finally {
       clearInterval(timer);
     }
   }
+}
+
+/** Resets this process's VmHWM to its current RSS (Linux ≥ 4.0); false where that is not possible. */
+async function resetPeakRss(): Promise<boolean> {
+  return writeFile('/proc/self/clear_refs', '5').then(() => true, () => false);
+}
+
+async function readPeakRss(): Promise<number | undefined> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const kb = /^VmHWM:\s*(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) * 1024;
 }
 
 /**
@@ -90,7 +135,7 @@ export class CpuMemory implements DeviceMemory {
  */
 export async function openDeviceMemory(device: DeviceCapability, smi: NvidiaSmi, cpuBudget: number): Promise<DeviceMemory> {
   if (device.source === 'probed' && device.kind === 'gpu' && device.gpu) {
-    const memory = new GpuMemory(smi, device.gpu.index);
+    const memory = new GpuMemory(smi, device.gpu.uuid); // by UUID: indexes differ inside a GPU namespace
     await memory.init();
     return memory;
   }

@@ -10,6 +10,11 @@ describe('parseGpuQuery', () => {
     });
   });
 
+  it('keeps the PCI bus id when the query has it', () => {
+    const [gpu] = parseGpuQuery('1, GPU-6ca8, NVIDIA H100 80GB HBM3, 9.0, 81559, 81079, 580.95.05, 00000000:00:07.0\n');
+    expect(gpu).toMatchObject({ index: 1, uuid: 'GPU-6ca8', pciBusId: '00000000:00:07.0' });
+  });
+
   it('reads several GPUs and ignores blank lines', () => {
     expect(parseGpuQuery('0, a, Tesla T4, 7.5, 15360, 15000, 535\n\n1, b, NVIDIA A10, 8.6, 23028, 22000, 535\n').map((g) => g.name)).toEqual(['Tesla T4', 'NVIDIA A10']);
   });

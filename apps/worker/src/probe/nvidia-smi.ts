@@ -1,24 +1,50 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { GpuInfo } from '#contracts';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
 
-/** Parses `nvidia-smi --query-gpu=index,uuid,name,compute_cap,memory.total,memory.free,driver_version --format=csv,noheader,nounits`. */
+const QUERY = 'index,uuid,name,compute_cap,memory.total,memory.free,driver_version,pci.bus_id';
+
+/** Parses `nvidia-smi --query-gpu=${QUERY} --format=csv,noheader,nounits`. */
 export function parseGpuQuery(csv: string): GpuInfo[] {
   return csv
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean)
     .map((line) => {
-      const [index, uuid, name, cc, total, free, driver] = line.split(',').map((s) => s.trim());
+      const [index, uuid, name, cc, total, free, driver, bus] = line.split(',').map((s) => s.trim());
       return {
         index: Number(index), uuid: uuid!, name: name!, computeCapability: Number(cc),
-        totalBytes: Number(total) * MIB, freeBytes: Number(free) * MIB, driver: driver!,
+        totalBytes: Number(total) * MIB, freeBytes: Number(free) * MIB, driver: driver!, ...(bus ? { pciBusId: bus } : {}),
       };
     });
 }
+
+/** One reading of a GPU's memory, stamped with when it arrived (Date.now()). */
+export interface MemorySample {
+  at: number;
+  usedBytes: number;
+  freeBytes: number;
+  totalBytes: number;
+}
+
+/** A GPU's memory read continuously by one long-lived `nvidia-smi -lms` process. */
+export interface MemoryMonitor {
+  /** Resolves at the first reading, or when nvidia-smi could not start (then `alive` is false). */
+  readonly ready: Promise<void>;
+  readonly alive: boolean;
+  latest(): MemorySample | undefined;
+  /** Highest memory.used among readings that arrived at or after `since`. */
+  peakSince(since: number): number | undefined;
+  /** The first reading that arrives after `t`, or undefined after `timeoutMs` or if nvidia-smi stops. */
+  sampleAfter(t: number, timeoutMs: number): Promise<MemorySample | undefined>;
+  close(): void;
+}
+
+/** Readings kept: at 50 ms, the last 20 minutes; a batch longer than that still gets its last 20 minutes. */
+const MAX_SAMPLES = 24_000;
 
 /** nvidia-smi behind one small class: GPU inventory and live memory. No nvidia-smi means no NVIDIA GPU. */
 export class NvidiaSmi {
@@ -26,19 +52,85 @@ export class NvidiaSmi {
 
   async listGpus(): Promise<GpuInfo[]> {
     try {
-      const { stdout } = await run(this.binary, [
-        '--query-gpu=index,uuid,name,compute_cap,memory.total,memory.free,driver_version', '--format=csv,noheader,nounits',
-      ], { timeout: 10_000 });
+      const { stdout } = await run(this.binary, [`--query-gpu=${QUERY}`, '--format=csv,noheader,nounits'], { timeout: 10_000 });
       return parseGpuQuery(stdout);
     } catch {
       return [];
     }
   }
 
-  /** Device-wide used and free bytes of one GPU (Vulkan/WebGPU processes are not listed per process). */
-  async memory(index: number): Promise<{ usedBytes: number; freeBytes: number; totalBytes: number }> {
-    const { stdout } = await run(this.binary, [`--id=${index}`, '--query-gpu=memory.used,memory.free,memory.total', '--format=csv,noheader,nounits'], { timeout: 5000 });
+  /**
+   * Device-wide used and free bytes of one GPU, by index or UUID (Vulkan/WebGPU processes are not listed per
+   * process). Workers ask by UUID: an index means another card inside a GPU namespace.
+   */
+  async memory(id: number | string): Promise<{ usedBytes: number; freeBytes: number; totalBytes: number }> {
+    const { stdout } = await run(this.binary, [`--id=${id}`, '--query-gpu=memory.used,memory.free,memory.total', '--format=csv,noheader,nounits'], { timeout: 5000 });
     const [used, free, total] = stdout.trim().split(',').map((s) => Number(s.trim()) * MIB);
     return { usedBytes: used!, freeBytes: free!, totalBytes: total! };
+  }
+
+  /**
+   * Reads one GPU's memory every `intervalMs` from a separate nvidia-smi process (`-lms`) for as long as the
+   * monitor is open: one process for a worker's life rather than one per reading (each start costs tens of
+   * milliseconds, as long as a small batch runs). Readings go on while onnxruntime runs a batch.
+   */
+  monitorMemory(id: number | string, intervalMs: number): MemoryMonitor {
+    const child = spawn(this.binary, [`--id=${id}`, '--query-gpu=memory.used,memory.free,memory.total', '--format=csv,noheader,nounits', '-lms', String(intervalMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const samples: MemorySample[] = [];
+    const waiters = new Set<{ after: number; resolve: (s: MemorySample | undefined) => void }>();
+    let alive = true;
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const [used, free, total] = line.split(',').map((v) => Number(v.trim()) * MIB);
+        if (!line.trim() || ![used, free, total].every(Number.isFinite)) continue;
+        const sample = { at: Date.now(), usedBytes: used!, freeBytes: free!, totalBytes: total! };
+        samples.push(sample);
+        if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+        markReady();
+        for (const w of waiters) if (sample.at > w.after) (waiters.delete(w), w.resolve(sample));
+      }
+    });
+    const stop = () => {
+      alive = false;
+      markReady();
+      for (const w of waiters) w.resolve(undefined);
+      waiters.clear();
+    };
+    child.once('error', stop);
+    child.once('close', stop);
+    // The monitor never keeps a process alive.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    return {
+      ready,
+      get alive() {
+        return alive;
+      },
+      latest: () => samples.at(-1),
+      peakSince: (since) => {
+        let peak: number | undefined;
+        for (let i = samples.length - 1; i >= 0 && samples[i]!.at >= since; i--) peak = Math.max(peak ?? 0, samples[i]!.usedBytes);
+        return peak;
+      },
+      sampleAfter: (t, timeoutMs) => {
+        const last = samples.at(-1);
+        if (last && last.at > t) return Promise.resolve(last);
+        if (!alive) return Promise.resolve(undefined);
+        return new Promise((resolve) => {
+          const waiter = { after: t, resolve };
+          waiters.add(waiter);
+          setTimeout(() => waiters.delete(waiter) && resolve(undefined), timeoutMs).unref();
+        });
+      },
+      close: () => {
+        child.kill('SIGTERM');
+        stop();
+      },
+    };
   }
 }

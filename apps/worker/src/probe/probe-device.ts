@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { PRECISIONS, type DeviceCapability, type Precision, type ProviderName } from '#contracts';
+import { PRECISIONS, type DeviceCapability, type GpuInfo, type Precision, type ProviderName } from '#contracts';
 import type { Config, Logger } from '#config';
 import { listLoadableProviders, runSelfTest } from '#inference';
 import { CpuMemory } from '../memory/device-memory.js';
@@ -47,6 +47,23 @@ function parseDeclaration(json: string): Declaration {
 }
 
 /**
+ * The GPU this worker drives: by GPU_UUID when set (a worker in a GPU namespace sees its card as index 0, so it
+ * is shown under GPU_INDEX, its index on the host), else by GPU_INDEX, else the first.
+ */
+export function chooseGpu(config: Pick<Config, 'GPU_INDEX' | 'GPU_UUID'>, gpus: GpuInfo[]): GpuInfo | undefined {
+  const listed = () => gpus.map((g) => `${g.index} (${g.uuid})`).join(', ') || 'none';
+  if (config.GPU_UUID !== undefined) {
+    const gpu = gpus.find((g) => g.uuid.toLowerCase() === config.GPU_UUID!.toLowerCase());
+    if (!gpu) throw new WorkerRefusedError(`GPU_UUID=${config.GPU_UUID}: nvidia-smi lists GPUs ${listed()}`);
+    return config.GPU_INDEX === undefined ? gpu : { ...gpu, index: config.GPU_INDEX };
+  }
+  if (config.GPU_INDEX === undefined) return gpus[0];
+  const gpu = gpus.find((g) => g.index === config.GPU_INDEX);
+  if (!gpu) throw new WorkerRefusedError(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${listed()}`);
+  return gpu;
+}
+
+/**
  * What this worker's device really is. Probed: the GPU from nvidia-smi, the providers that load, and the
  * precisions whose self-test passed on the chosen provider. Declared (WORKER_DECLARE): taken as given,
  * marked `declared`, and executed on the CPU provider.
@@ -68,16 +85,19 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
   }
 
   const gpus = config.WORKER_DEVICE === 'cpu' ? [] : await smi.listGpus();
-  const gpu = config.GPU_INDEX !== undefined ? gpus.find((g) => g.index === config.GPU_INDEX) : gpus[0];
-  if (config.GPU_INDEX !== undefined && !gpu) throw new WorkerRefusedError(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${gpus.map((g) => g.index).join(', ') || 'none'}`);
+  const gpu = chooseGpu(config, gpus);
   const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
   if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
     throw new WorkerRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
   }
   if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
-    // onnxruntime-node 1.30 has no WebGPU adapter selection: Dawn picks its default adapter, whatever GPU_INDEX says.
-    if (gpu.index !== 0) throw new WorkerRefusedError(`GPU_INDEX=${gpu.index}: the webgpu provider cannot be pointed at a chosen GPU (onnxruntime-node has no adapter selection); only one WebGPU worker per host is supported`);
-    log.warn({ gpus: gpus.length }, 'several GPUs but the webgpu provider uses its default adapter: this worker assumes it is GPU 0');
+    // onnxruntime-node 1.30 has no WebGPU adapter selection: with several cards visible, Dawn takes its default
+    // adapter (seen on a two-H100 host: always the first), whatever GPU_INDEX says. Pinning needs a process that
+    // sees its card only, which the worker host's GPU namespace gives.
+    if (gpu.uuid !== gpus[0]!.uuid) {
+      throw new WorkerRefusedError(`GPU ${gpu.index} (${gpu.uuid}): the webgpu provider cannot be pointed at a chosen GPU while this process sees ${gpus.length}; start it through the worker host (npm run start:worker-host, GPU_ISOLATION=namespace, as root) or in a container that exposes this GPU only`);
+    }
+    log.warn({ gpus: gpus.length }, 'several GPUs visible and the webgpu provider takes its default adapter: this worker assumes it is the first');
   }
   if (gpu && gpuProvider) {
     // Every provider that loads is self-tested and shown; only the one that drives the GPU is advertised.

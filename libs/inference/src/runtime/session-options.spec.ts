@@ -12,8 +12,8 @@ describe('runtime options', () => {
     const m = await fresh();
     expect(m.executionProvider('cpu')).toBe('cpu');
     expect(m.executionProvider('webgpu')).toEqual({ name: 'webgpu', storageBufferCacheMode: 'lazyRelease' });
-    expect(m.runtimeLabel('webgpu')).toBe('webgpu storageBufferCacheMode=lazyRelease');
-    expect(m.runtimeLabel('cpu')).toBeUndefined();
+    expect(m.runtimeLabel('webgpu')).toBe('webgpu storageBufferCacheMode=lazyRelease; peak=in-run');
+    expect(m.runtimeLabel('cpu')).toBe('cpu; peak=in-run');
   });
 
   it('takes a mode before the first WebGPU session and refuses to change it after', async () => {

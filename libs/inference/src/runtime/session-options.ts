@@ -43,9 +43,17 @@ export function executionProvider(provider: ProviderName): ort.InferenceSession.
 }
 
 /**
- * What of the runtime shapes a provider's memory, recorded on calibrated profiles: a profile measured under
- * another buffer cache mode does not predict this one (undefined: nothing to record for this provider).
+ * How peaks are measured, recorded on calibrated profiles with the runtime. `in-run`: by nvidia-smi in its own
+ * process (GPU) or the kernel's resident high-water mark (CPU). Profiles without it were sampled in the worker's
+ * own event loop, which onnxruntime-node's run blocks: they hold the memory left after each run, which for
+ * PP-OCRv4 on the H100 was a third of the true peak (118 against 360 MiB a page in fp16).
  */
-export function runtimeLabel(provider: ProviderName): string | undefined {
-  return provider === 'webgpu' ? `webgpu storageBufferCacheMode=${current.webgpuBufferCache}` : undefined;
+export const PEAK_METHOD = 'peak=in-run';
+
+/**
+ * What of the runtime shapes a provider's memory, recorded on calibrated profiles: a profile measured under
+ * another buffer cache mode, or by another peak method, does not predict this one.
+ */
+export function runtimeLabel(provider: ProviderName): string {
+  return provider === 'webgpu' ? `webgpu storageBufferCacheMode=${current.webgpuBufferCache}; ${PEAK_METHOD}` : `${provider}; ${PEAK_METHOD}`;
 }

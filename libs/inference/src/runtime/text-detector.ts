@@ -3,6 +3,7 @@ import type { TextBox } from '#contracts';
 import type { ModelManifest } from '../models/manifest.js';
 import { dbPostprocess, sliceMap } from '../models/ppocr-det/db-postprocess.js';
 import { packBatch, type PreprocessedImage } from '../models/ppocr-det/preprocess.js';
+import type { ThreadedSession } from './session-thread.js';
 
 /**
  * Runs one micro-batch of letterboxed images through a detection session and decodes each image's
@@ -10,7 +11,7 @@ import { packBatch, type PreprocessedImage } from '../models/ppocr-det/preproces
  * precision: the fp16/bf16 variants cast inside the graph.
  */
 export async function detectBatch(
-  session: ort.InferenceSession,
+  session: Pick<ThreadedSession, 'run'>,
   manifest: ModelManifest,
   images: readonly PreprocessedImage[],
 ): Promise<{ boxes: TextBox[][]; inferenceMs: number }> {

@@ -1,0 +1,105 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NvidiaSmi } from '../probe/nvidia-smi.js';
+import { CpuMemory, GpuMemory } from './device-memory.js';
+
+const MIB = 2 ** 20;
+
+/** A GPU whose memory.used the test sets; the monitor gets a reading at every change, as nvidia-smi -lms would. */
+function fakeGpu(startMiB: number) {
+  const ids: (number | string)[] = [];
+  let used = startMiB;
+  const samples: { at: number; usedBytes: number; freeBytes: number; totalBytes: number }[] = [];
+  const reading = () => ({ at: Date.now(), usedBytes: used * MIB, freeBytes: (80_000 - used) * MIB, totalBytes: 80_000 * MIB });
+  const smi = {
+    memory: async (id: number | string) => (ids.push(id), reading()),
+    monitorMemory: (id: number | string) => {
+      ids.push(id);
+      samples.push(reading());
+      return {
+        ready: Promise.resolve(), alive: true, close: () => undefined,
+        latest: () => samples.at(-1),
+        peakSince: (since: number) => Math.max(...samples.filter((s) => s.at >= since).map((s) => s.usedBytes)),
+        sampleAfter: async () => (samples.push({ ...reading(), at: Date.now() + 1 }), samples.at(-1)),
+      };
+    },
+  } as unknown as NvidiaSmi;
+  const set = (mib: number) => {
+    used = mib;
+    samples.push(reading());
+  };
+  return { smi, ids, set };
+}
+
+describe('GpuMemory', () => {
+  it('sees the peak inside the run, and tells the run\'s own growth from memory kept from earlier runs', async () => {
+    const gpu = fakeGpu(500);
+    const memory = new GpuMemory(gpu.smi, 'GPU-6ca8', 1);
+    await memory.init();
+    gpu.set(6500); // a calibration left 6,000 MiB held
+    const tracked = await memory.track(async () => {
+      gpu.set(7200); // the batch's transient peak, gone before it returns
+      gpu.set(6700);
+      return 'done';
+    });
+    expect(tracked).toEqual({ result: 'done', peakBytes: 6700 * MIB, growthBytes: 700 * MIB });
+    expect(new Set(gpu.ids)).toEqual(new Set(['GPU-6ca8'])); // asked by UUID: indexes differ inside a GPU namespace
+  });
+
+  it('counts memory it holds as available, but not another process\'s growth', async () => {
+    const gpu = fakeGpu(1000);
+    const memory = new GpuMemory(gpu.smi, 0, 1);
+    await memory.init();
+    await memory.track(async () => gpu.set(3000)); // this process now holds 2,000 MiB
+    gpu.set(9000); // another process took 6,000 MiB more
+    expect(await memory.availableBytes()).toBe((80_000 - 9000 + 2000) * MIB);
+  });
+});
+
+describe('NvidiaSmi.monitorMemory', () => {
+  async function fakeSmi(script: string): Promise<NvidiaSmi> {
+    const dir = await mkdtemp(join(tmpdir(), 'gpuq-smi-'));
+    const bin = join(dir, 'nvidia-smi');
+    await writeFile(bin, `#!/bin/sh\n${script}\n`);
+    await chmod(bin, 0o755);
+    return new NvidiaSmi(bin);
+  }
+
+  it('gives the peak of a window and the first reading after it', async () => {
+    // memory.used, free, total every 20 ms, as `nvidia-smi -lms 20` prints them: 100, then 900 once, then 300.
+    const smi = await fakeSmi('echo "100, 900, 1000"; sleep 0.05; echo "900, 100, 1000"; while true; do sleep 0.02; echo "300, 700, 1000"; done');
+    const monitor = smi.monitorMemory('GPU-6ca8', 20);
+    await monitor.ready;
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 200)); // a batch runs (on the session thread: this one stays free)
+    const after = await monitor.sampleAfter(Date.now(), 1000);
+    expect(after?.usedBytes).toBe(300 * MIB);
+    expect(monitor.peakSince(started)).toBe(900 * MIB);
+    expect(monitor.latest()).toMatchObject({ usedBytes: 300 * MIB, freeBytes: 700 * MIB, totalBytes: 1000 * MIB });
+    monitor.close();
+    expect(monitor.alive).toBe(false);
+    expect(await monitor.sampleAfter(Date.now(), 1000)).toBeUndefined();
+  });
+
+  it('says so when nvidia-smi cannot run, and GpuMemory falls back to single readings', async () => {
+    const monitor = new NvidiaSmi('/nonexistent/nvidia-smi').monitorMemory(0, 20);
+    await monitor.ready;
+    expect(monitor.alive).toBe(false);
+    expect(monitor.latest()).toBeUndefined();
+  });
+});
+
+describe('CpuMemory', () => {
+  it('sees a peak that came and went while the event loop was blocked', async () => {
+    const memory = new CpuMemory(8 * 2 ** 30, 1);
+    const { growthBytes } = await memory.track(async () => {
+      const block = Buffer.alloc(400 * MIB, 1); // touched, so resident; freed before the run returns
+      const until = Date.now() + 50;
+      while (Date.now() < until);
+      return block.length;
+    });
+    expect(growthBytes).toBeGreaterThan(300 * MIB);
+  });
+});
