@@ -43,8 +43,13 @@ async function plannedSlots(): Promise<Slot[]> {
   for (const warning of plan.warnings) log.warn({ gpuProvider }, warning);
   return Promise.all(plan.slots.map(async (slot) => ({
     ...slot, restarts: 0,
-    ...(slot.pinning === 'namespace' ? { namespace: await gpuNamespaceOf(slot.gpu!.pciBusId ?? '') } : {}),
+    ...(slot.pinning === 'namespace' ? { namespace: await namespaceFor(slot) } : {}),
   })));
+}
+
+async function namespaceFor(slot: SlotPlan): Promise<GpuNamespace> {
+  if (!slot.gpu?.pciBusId) throw new Error(`GPU ${slot.index}: nvidia-smi gave no PCI bus id, which a GPU namespace needs`);
+  return gpuNamespaceOf(slot.gpu.pciBusId);
 }
 
 let stopping = false;

@@ -2,10 +2,10 @@ import type { ProfilePoint } from '#contracts';
 import type { DeviceMemory } from '../memory/device-memory.js';
 
 /**
- * One size, measured: a first run (compiles kernels, grows pools; not timed), one run with memory sampled for
- * the peak, then `repeats` timed runs without sampling; the fastest time counts. Timing and sampling are kept
- * apart because each sample starts an nvidia-smi process, which competes with the run for the driver and the
- * CPU; the time that picks the batch size should be the batch's alone.
+ * One size, measured: a first run (compiles kernels, grows pools; not timed), one tracked run for the memory
+ * peak, then `repeats` timed runs; the fastest time counts. The tracked run is not timed: tracking waits for
+ * the monitor's next reading after the run (up to its interval), which is not the batch's time. (The GPU
+ * monitor, one nvidia-smi reading every 50 ms, runs through the timed runs too, alike for every size.)
  */
 export async function measureBatch(runBatch: (n: number) => Promise<void>, memory: DeviceMemory, n: number, repeats: number): Promise<ProfilePoint> {
   await runBatch(n);

@@ -152,7 +152,7 @@ export class RunPlacement {
         prefetcher.prefetch(remaining.slice(fit.batchSize, fit.batchSize * 2));
         try {
           const inputs = await prefetcher.take(batch);
-          const { result, peakBytes: batchPeak, growthBytes } = await deps.memory.track(() => detectBatch(session, manifest, inputs));
+          const { result, peakBytes: batchPeak, growthBytes } = await deps.memory.track(() => detectBatch(session, manifest, inputs), { settle: false });
           inferenceMs += result.inferenceMs;
           peakBytes = Math.max(peakBytes, batchPeak);
           predictedPeak = Math.max(predictedPeak, fit.predictedBytes);

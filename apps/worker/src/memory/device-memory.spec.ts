@@ -10,6 +10,7 @@ const MIB = 2 ** 20;
 /** A GPU whose memory.used the test sets; the monitor gets a reading at every change, as nvidia-smi -lms would. */
 function fakeGpu(startMiB: number) {
   const ids: (number | string)[] = [];
+  const waits = { count: 0 };
   let used = startMiB;
   const samples: { at: number; usedBytes: number; freeBytes: number; totalBytes: number }[] = [];
   const reading = () => ({ at: Date.now(), usedBytes: used * MIB, freeBytes: (80_000 - used) * MIB, totalBytes: 80_000 * MIB });
@@ -22,7 +23,7 @@ function fakeGpu(startMiB: number) {
         ready: Promise.resolve(), alive: true, close: () => undefined,
         latest: () => samples.at(-1),
         peakSince: (since: number) => Math.max(...samples.filter((s) => s.at >= since).map((s) => s.usedBytes)),
-        sampleAfter: async () => (samples.push({ ...reading(), at: Date.now() + 1 }), samples.at(-1)),
+        sampleAfter: async () => (waits.count++, samples.push({ ...reading(), at: Date.now() + 1 }), samples.at(-1)),
       };
     },
   } as unknown as NvidiaSmi;
@@ -30,7 +31,7 @@ function fakeGpu(startMiB: number) {
     used = mib;
     samples.push(reading());
   };
-  return { smi, ids, set };
+  return { smi, ids, set, waits };
 }
 
 describe('GpuMemory', () => {
@@ -46,6 +47,17 @@ describe('GpuMemory', () => {
     });
     expect(tracked).toEqual({ result: 'done', peakBytes: 6700 * MIB, growthBytes: 700 * MIB });
     expect(new Set(gpu.ids)).toEqual(new Set(['GPU-6ca8'])); // asked by UUID: indexes differ inside a GPU namespace
+  });
+
+  it('waits for the reading after a run only when asked to settle (calibration), not for job batches', async () => {
+    const gpu = fakeGpu(500);
+    const memory = new GpuMemory(gpu.smi, 'GPU-6ca8', 1);
+    await memory.init();
+    const tracked = await memory.track(async () => gpu.set(900), { settle: false });
+    expect(tracked.growthBytes).toBe(400 * MIB);
+    expect(gpu.waits.count).toBe(0);
+    await memory.track(async () => gpu.set(900));
+    expect(gpu.waits.count).toBe(1);
   });
 
   it('counts memory it holds as available, but not another process\'s growth', async () => {

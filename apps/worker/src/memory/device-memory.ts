@@ -10,8 +10,12 @@ export interface DeviceMemory {
    * (onnxruntime and WebGPU keep buffers cached after a run, so they show as "used" but are ours).
    */
   availableBytes(): Promise<number>;
-  /** Runs `fn` while sampling memory: its result, and memory at the peak of the run. */
-  track<T>(fn: () => Promise<T>): Promise<Tracked<T>>;
+  /**
+   * Runs `fn` while sampling memory: its result, and memory at the peak of the run. `settle` waits for the
+   * first reading after the run (up to one sampling interval) so that a peak in its last moments is seen:
+   * calibration wants it; a job's batches skip it, as the wait would slow every small batch.
+   */
+  track<T>(fn: () => Promise<T>, opts?: { settle?: boolean }): Promise<Tracked<T>>;
 }
 
 export interface Tracked<T> {
@@ -49,7 +53,7 @@ export class GpuMemory implements DeviceMemory {
     return freeBytes + Math.min(this.ownHeld, Math.max(0, usedBytes - this.baselineUsed));
   }
 
-  async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
+  async track<T>(fn: () => Promise<T>, { settle = true }: { settle?: boolean } = {}): Promise<Tracked<T>> {
     const monitor = await this.live();
     const started = Date.now();
     const startUsed = (await this.read()).usedBytes;
@@ -57,7 +61,7 @@ export class GpuMemory implements DeviceMemory {
     try {
       const result = await fn();
       // The reading after the run closes its window; without a monitor, a reading now is all there is.
-      const after = monitor ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : undefined;
+      const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : monitor.latest()) : undefined;
       peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
       return { result, peakBytes: Math.max(0, peakUsed - this.baselineUsed), growthBytes: Math.max(0, peakUsed - startUsed) };
     } finally {
