@@ -107,8 +107,8 @@ export class CpuMemory implements DeviceMemory {
 
   async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
     const before = process.memoryUsage.rss();
-    // The kernel's high-water mark of resident memory (VmHWM), reset before the run: the true peak, which no
-    // sampler in this process could see, as onnxruntime's run blocks the event loop.
+    // The kernel's high-water mark of resident memory (VmHWM), reset before the run: the true peak, between
+    // samples too. The timer is the fallback where /proc/self/clear_refs cannot be written.
     const hwm = await resetPeakRss();
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), this.sampleMs);

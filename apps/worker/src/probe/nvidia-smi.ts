@@ -22,6 +22,13 @@ export function parseGpuQuery(csv: string): GpuInfo[] {
     });
 }
 
+/** Parses one `memory.used,memory.free,memory.total` line (MiB, no units); undefined for `[N/A]` and the like. */
+function parseMemoryLine(line: string): { usedBytes: number; freeBytes: number; totalBytes: number } | undefined {
+  const [used, free, total] = line.split(',').map((v) => Number(v.trim()) * MIB);
+  if (!line.trim() || ![used, free, total].every(Number.isFinite)) return undefined;
+  return { usedBytes: used!, freeBytes: free!, totalBytes: total! };
+}
+
 /** One reading of a GPU's memory, stamped with when it arrived (Date.now()). */
 export interface MemorySample {
   at: number;
@@ -65,8 +72,9 @@ export class NvidiaSmi {
    */
   async memory(id: number | string): Promise<{ usedBytes: number; freeBytes: number; totalBytes: number }> {
     const { stdout } = await run(this.binary, [`--id=${id}`, '--query-gpu=memory.used,memory.free,memory.total', '--format=csv,noheader,nounits'], { timeout: 5000 });
-    const [used, free, total] = stdout.trim().split(',').map((s) => Number(s.trim()) * MIB);
-    return { usedBytes: used!, freeBytes: free!, totalBytes: total! };
+    const reading = parseMemoryLine(stdout.trim());
+    if (!reading) throw new Error(`nvidia-smi gave no memory reading for GPU ${id}: ${stdout.trim().slice(0, 200)}`);
+    return reading;
   }
 
   /**
@@ -86,9 +94,9 @@ export class NvidiaSmi {
       const lines = (pending + chunk.toString()).split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        const [used, free, total] = line.split(',').map((v) => Number(v.trim()) * MIB);
-        if (!line.trim() || ![used, free, total].every(Number.isFinite)) continue;
-        const sample = { at: Date.now(), usedBytes: used!, freeBytes: free!, totalBytes: total! };
+        const reading = parseMemoryLine(line);
+        if (!reading) continue;
+        const sample = { at: Date.now(), ...reading };
         samples.push(sample);
         if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
         markReady();

@@ -19,6 +19,11 @@ export class SessionCache {
   }
 
   get(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ThreadedSession> {
+    if (this.thread && !this.thread.healthy) {
+      // The sessions died with their thread: start over on a new one.
+      this.sessions.clear();
+      this.thread = undefined;
+    }
     const key = `${manifest.id}|${precision}|${provider}`;
     let session = this.sessions.get(key);
     if (!session) {

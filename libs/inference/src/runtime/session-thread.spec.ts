@@ -47,4 +47,13 @@ describe('SessionThread', () => {
   it('refuses a model it cannot load with the loader\'s reason', async () => {
     await expect(thread.create('/nonexistent/model.onnx', { executionProviders: ['cpu'] })).rejects.toThrow(/nonexistent|load|exist/i);
   });
+
+  it('says when its thread has died, and refuses work rather than hanging', async () => {
+    const dying = new SessionThread();
+    const session = await dying.create(await mlpFile(), { executionProviders: ['cpu'] });
+    expect(dying.healthy).toBe(true);
+    await dying.terminate();
+    expect(dying.healthy).toBe(false);
+    await expect(session.run({ x: new ort.Tensor('float32', new Float32Array(width), [1, width]) })).rejects.toThrow(/onnxruntime thread exited/);
+  });
 });

@@ -94,6 +94,11 @@ export class SessionThread {
     this.worker.on('exit', (code) => failAll(new Error(`onnxruntime thread exited (${code})`)));
   }
 
+  /** False once the thread has died: its sessions are gone, and a new SessionThread is needed. */
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
   async create(path: string, options: ort.InferenceSession.SessionOptions): Promise<ThreadedSession> {
     const { session, inputNames, outputNames } = (await this.call({ op: 'create', path, options })) as { session: number; inputNames: string[]; outputNames: string[] };
     return {
