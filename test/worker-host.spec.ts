@@ -99,6 +99,34 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   });
 });
 
+describe('a worker host killed outright', () => {
+  it('leaves no worker behind: each notices, drains and exits', async () => {
+    const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([T4]) });
+    const api = await startApi(env);
+    const child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    try {
+      const [worker] = await waitUntil('a worker', async () => {
+        const now = (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+        return now.length === 1 ? now : undefined;
+      }, 30_000);
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(alive(worker!.pid)).toBe(true);
+      child.kill('SIGKILL');
+      await waitUntil('the orphaned worker to exit', async () => (alive(worker!.pid) ? undefined : true), 15_000);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await api.app.close();
+    }
+  });
+});
+
 describe('a worker host whose slot refuses its configuration', () => {
   it('does not restart a worker that refused to start, and keeps the others', async () => {
     const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, { name: 'broken card' }]) });

@@ -56,7 +56,7 @@ let stopping = false;
 function launch(slot: Slot): void {
   const startedAt = Date.now();
   const argv = slot.namespace ? namespaceArgv(slot.namespace, [process.execPath, workerMain]) : [process.execPath, workerMain];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...slot.env } });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...slot.env, WORKER_HOST_PID: String(process.pid) } });
   slot.child = child;
   child.on('exit', (code, signal) => {
     if (stopping) return;

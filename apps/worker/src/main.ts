@@ -67,6 +67,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (config.WORKER_HOST_PID) {
+    // Started by a worker host: if the host dies (kill -9, host OOM), this worker is reparented; it drains and
+    // exits rather than serving on beside the workers a restarted host will start on the same card.
+    const watch = setInterval(() => {
+      if (process.ppid === config.WORKER_HOST_PID) return;
+      clearInterval(watch);
+      log.warn({ hostPid: config.WORKER_HOST_PID, ppid: process.ppid }, 'worker host is gone');
+      void shutdown('worker host gone');
+    }, 1000);
+    watch.unref();
+  }
 }
 
 main().catch((err) => {

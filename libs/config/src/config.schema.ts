@@ -56,6 +56,11 @@ export const configSchema = z.object({
    * `namespace` where the GPU provider is webgpu and the host has several GPUs, else `cuda`.
    */
   GPU_ISOLATION: z.enum(['auto', 'namespace', 'cuda']).default('auto'),
+  /**
+   * Set by the worker host for the workers it starts: a worker whose parent is no longer this process (the
+   * host was killed) drains and exits, so a restarted host never finds two workers on one card.
+   */
+  WORKER_HOST_PID: z.coerce.number().int().positive().optional(),
   /** Force the device kind: `gpu` fails start-up when no GPU is found; `cpu` ignores GPUs. */
   WORKER_DEVICE: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**
