@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Device run for issues 4 and 5 (see docs/h100.md): `bash bench/h100-run2.sh squeeze fit-synthetic` (modes run in order).
+# Device runs for issues 4, 5 and 6 (see docs/h100.md): `bash bench/h100-run2.sh squeeze fit-synthetic` (modes run in order;
+# which-gpu and multi-gpu need a machine with several GPUs).
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 rm -rf dist && xz -dc .device/dist.tar.xz | tar -xf -   # always this build: a warm machine keeps the last one
