@@ -2,7 +2,7 @@
  * Jobs spread over every GPU of a host (issue 6). Needs Redis and the API running (bench/h100-run2.sh's
  * stack_up). Starts the worker host itself, twice: first on GPU 0 alone (the baseline), then on all GPUs. In
  * each phase: a warm-up job per worker (each calibrates on first contact), then JOBS jobs of PAGES sample pages
- * submitted at once; device memory of every GPU is sampled from nvidia-smi every 250 ms, outside the workers'
+ * submitted at once; device memory of every GPU is read by nvidia-smi every 250 ms, outside the workers'
  * namespaces. Prints JSON lines: the workers as advertised, then per phase the wall time, images/s, and per GPU
  * the jobs and images it ran, its micro-batch sizes and its memory used (peak and mean).
  * Run: node dist/bench/multi-gpu.js [apiUrl] [jobs=8] [pages=60]
@@ -70,17 +70,13 @@ async function phase(name: string, indices: string): Promise<void> {
   const warm = await runJobs(workers.length, 4, `${name}-warm`);
   emit({ kind: 'warm-up', phase: name, wallMs: warm.wallMs, states: warm.jobs.map((j) => j.state) });
 
-  const samples = new Map<number, number[]>(gpus.map((g) => [g.index, []]));
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      await Promise.all(gpus.map(async (g) => samples.get(g.index)!.push((await smi.memory(g.uuid)).usedBytes / 2 ** 20)));
-      await sleep(250);
-    }
-  })();
+  // One nvidia-smi per card, reading every 250 ms from outside the workers (and their namespaces).
+  const monitors = new Map(gpus.map((g) => [g.index, smi.monitorMemory(g.uuid, 250)]));
+  await Promise.all([...monitors.values()].map((m) => m.ready));
+  const started = Date.now();
   const { jobs, wallMs } = await runJobs(jobCount, pages, name);
-  sampling = false;
-  await sampler;
+  const samples = new Map([...monitors].map(([g, m]) => [g, m.readingsSince(started).map((r) => r.usedBytes / 2 ** 20)]));
+  monitors.forEach((m) => m.close());
 
   const perGpu = new Map<number, { jobs: number; images: number; batchSizes: Record<number, number>; inferMs: number }>();
   let mixed = 0;
@@ -105,8 +101,8 @@ async function phase(name: string, indices: string): Promise<void> {
   emit({
     kind: 'phase', phase: name, gpuIndices: indices, jobs: jobs.length, pages, precision: [...new Set(jobs.map((j) => j.precision.used))],
     states: jobs.map((j) => j.state), images, wallMs, imagesPerS: +(images / (wallMs / 1000)).toFixed(1), jobsOnSeveralWorkers: mixed,
-    perGpu: Object.fromEntries([...perGpu].map(([g, e]) => [g, { ...e, batchSizes: e.batchSizes }])),
-    memoryMiB: Object.fromEntries([...samples].map(([g, s]) => [g, { peak: Math.round(Math.max(...s)), mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), samples: s.length }])),
+    perGpu: Object.fromEntries(perGpu),
+    memoryMiB: Object.fromEntries([...samples].map(([g, s]) => [g, s.length ? { peak: Math.round(Math.max(...s)), mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), samples: s.length } : { samples: 0 }])),
   });
   await stopHost(host);
 }

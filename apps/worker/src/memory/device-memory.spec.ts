@@ -89,6 +89,9 @@ describe('NvidiaSmi.monitorMemory', () => {
     const after = await monitor.sampleAfter(Date.now(), 1000);
     expect(after?.usedBytes).toBe(300 * MIB);
     expect(monitor.peakSince(started)).toBe(900 * MIB);
+    const readings = monitor.readingsSince(started).map((r) => r.usedBytes / MIB);
+    expect(readings).toContain(900);
+    expect(readings.at(-1)).toBe(300); // oldest first
     expect(monitor.latest()).toMatchObject({ usedBytes: 300 * MIB, freeBytes: 700 * MIB, totalBytes: 1000 * MIB });
     monitor.close();
     expect(monitor.alive).toBe(false);

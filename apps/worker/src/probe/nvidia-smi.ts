@@ -43,6 +43,8 @@ export interface MemoryMonitor {
   readonly ready: Promise<void>;
   readonly alive: boolean;
   latest(): MemorySample | undefined;
+  /** The readings that arrived at or after `since`, oldest first. */
+  readingsSince(since: number): MemorySample[];
   /** Highest memory.used among readings that arrived at or after `since`. */
   peakSince(since: number): number | undefined;
   /** The first reading that arrives after `t`, or undefined after `timeoutMs` or if nvidia-smi stops. */
@@ -103,6 +105,11 @@ export class NvidiaSmi {
         for (const w of waiters) if (sample.at > w.after) (waiters.delete(w), w.resolve(sample));
       }
     });
+    const readingsSince = (since: number): MemorySample[] => {
+      let first = samples.length;
+      while (first > 0 && samples[first - 1]!.at >= since) first--;
+      return samples.slice(first);
+    };
     const stop = () => {
       alive = false;
       markReady();
@@ -120,10 +127,10 @@ export class NvidiaSmi {
         return alive;
       },
       latest: () => samples.at(-1),
+      readingsSince,
       peakSince: (since) => {
-        let peak: number | undefined;
-        for (let i = samples.length - 1; i >= 0 && samples[i]!.at >= since; i--) peak = Math.max(peak ?? 0, samples[i]!.usedBytes);
-        return peak;
+        const readings = readingsSince(since);
+        return readings.length ? Math.max(...readings.map((r) => r.usedBytes)) : undefined;
       },
       sampleAfter: (t, timeoutMs) => {
         const last = samples.at(-1);
