@@ -60,6 +60,33 @@ describe('calibrate', () => {
     expect(report.bestBatch).toBe(14);
   });
 
+  it('does not choose a size that was fast only in the sweep', async () => {
+    // Every size runs 1 ms an item and 12 items 0.8 ms (the true best), but the sweep is lucky: 1, 2 and 3 items
+    // run at 0.4 ms an item there (its three fastest) and 6 items at 0.7. Re-timed, 1–3 fall back to 1 ms; 6 then
+    // leads on its sweep time alone, is re-timed against them and falls back too; 12 is next, and holds.
+    const calls = new Map<number, number>();
+    const msFor = (n: number) => {
+      const k = (calls.get(n) ?? 0) + 1;
+      calls.set(n, k);
+      const lucky = k <= 4 && (n <= 3 ? 0.4 : n === 6 ? 0.7 : 0);
+      return (lucky || (n === 12 ? 0.8 : 1)) * n;
+    };
+    const { memory, runBatch } = fakeDevice(1000, 100, 1e9, msFor);
+    const report = await calibrate({ ...base, memory, runBatch, maxBatch: 16, budgetBytes: 1e9 });
+    expect(report.retimed.map((r) => r.batch)).toEqual(expect.arrayContaining([6, 12]));
+    expect(report.bestBatch).toBe(12);
+  });
+
+  it('searches between measured sizes around the two fastest (throughput is not smooth in the batch size)', async () => {
+    // ms per item: 4 items is the grid's fastest (0.85), 6 the runner-up (0.9), 8 falls off a cliff (3); the true
+    // best, 7 (0.7), sits between 6 and 8, where neither the grid nor the halfway sizes around 4 look.
+    const perItem: Record<number, number> = { 3: 0.95, 4: 0.85, 6: 0.9, 7: 0.7, 8: 3 };
+    const { memory, runBatch } = fakeDevice(1000, 100, 1e9, (n) => (perItem[n] ?? 1) * n);
+    const report = await calibrate({ ...base, memory, runBatch, maxBatch: 16, budgetBytes: 1e9 });
+    expect(report.retimed.map((r) => r.batch)).toContain(7);
+    expect(report.bestBatch).toBe(7);
+  });
+
   it('checks held-out sizes without fitting them', async () => {
     const { memory, runBatch } = fakeDevice(1000, 100, 1e9);
     const report = await calibrate({ ...base, memory, runBatch, maxBatch: 64, budgetBytes: 1e9, heldOutSizes: [5, 20, 40] });

@@ -20,7 +20,7 @@ export interface CalibrationInput {
   /** The least margin the profile gets; more when its own held-out check missed by more (see measuredMargin). */
   minMarginFraction: number;
   referencePixels: number;
-  /** Timed runs per size after the sampled one (the fastest counts). */
+  /** Timed runs per size after the sampled one (the median of those and the sampled run counts). */
   repeats?: number;
   /**
    * Sizes to measure, ascending (default 1, 2, 3, 4, 6, 8, 12, …: powers of two and the 1.5× sizes between).
@@ -49,7 +49,7 @@ export interface HeldOutCheck {
   predictedBytes: number;
   /** (predicted − measured) / measured. */
   error: number;
-  /** Fastest timed run at this size. */
+  /** Median timed run at this size. */
   ms: number;
 }
 
@@ -73,7 +73,7 @@ export interface CalibrationReport {
 
 /**
  * Measures a model on this device: batches of 1, 2, 3, 4, 6, 8, … (each warmed up once, its peak sampled in
- * one run, its time taken in others), until the next size would exceed the budget, the cap, or memory runs out.
+ * one run, its time the median of that run and `repeats` more), until the next size would exceed the budget, the cap, or memory runs out.
  * The profile is the least-squares line raised to cover every measured point (see fitEnvelope), with a
  * margin measured by predicting each point from the others (see measuredMargin), and it keeps the points with
  * their times so batch fitting can pick the throughput-best size; those times are settled by `retime`.
@@ -85,6 +85,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   let oomAt: number | undefined;
   const heldOutSizes = new Set(input.heldOutSizes ?? []);
   const sizes = [...new Set([...(input.sizes ?? DEFAULT_SIZES), ...heldOutSizes])].sort((a, b) => a - b);
+  const sweepStarted = performance.now();
   for (const n of sizes.filter((size) => size <= input.maxBatch)) {
     if (points.length >= 2) {
       const soFar = fitEnvelope(points);
@@ -104,7 +105,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   }
   const fit = fitEnvelope(points);
   const margin = measuredMargin(points, input.minMarginFraction);
-  const retimed = await retime(input, points, fit, oomAt);
+  const retimed = await retime(input, points, fit, oomAt, performance.now() - sweepStarted);
   const best = points.reduce((a, b) => (b.batch / b.ms! > a.batch / a.ms! ? b : a));
   const runtime = runtimeLabel(input.provider);
   const profile: MemoryProfile = {
@@ -113,7 +114,8 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
     marginFraction: margin.marginFraction, source: 'calibrated', points: [...points].sort((a, b) => a.batch - b.batch), r2: fit.r2,
     ...(runtime ? { runtime } : {}), ...(oomAt ? { capBatch: oomAt - 1 } : {}), updatedAt: new Date().toISOString(),
   };
-  const heldOut = heldOutPoints.map((p) => {
+  // A held-out size that the re-timing's refinement later measured for the profile is no longer unseen.
+  const heldOut = heldOutPoints.filter((h) => !profile.points.some((p) => p.batch === h.batch)).map((p) => {
     const predictedBytes = predictBytes(profile, p.batch);
     return { batch: p.batch, measuredBytes: p.peakBytes, predictedBytes, error: (predictedBytes - p.peakBytes) / p.peakBytes, ms: p.ms! };
   });

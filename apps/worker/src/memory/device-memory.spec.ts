@@ -1,11 +1,14 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NvidiaSmi } from '../probe/nvidia-smi.js';
 import { CpuMemory, GpuMemory } from './device-memory.js';
 
 const MIB = 2 ** 20;
+const execFileP = promisify(execFile);
 
 /** A GPU whose memory.used the test sets; the monitor gets a reading at every change, as nvidia-smi -lms would. */
 function fakeGpu(startMiB: number) {
@@ -31,7 +34,9 @@ function fakeGpu(startMiB: number) {
     used = mib;
     samples.push(reading());
   };
-  return { smi, ids, set, waits };
+  /** Memory changes between two of the monitor's readings. */
+  const setUnread = (mib: number) => void (used = mib);
+  return { smi, ids, set, setUnread, waits };
 }
 
 describe('GpuMemory', () => {
@@ -57,7 +62,18 @@ describe('GpuMemory', () => {
     expect(tracked.growthBytes).toBe(400 * MIB);
     expect(gpu.waits.count).toBe(0);
     await memory.track(async () => gpu.set(900));
-    expect(gpu.waits.count).toBe(1);
+    expect(gpu.waits.count).toBe(2); // a fresh reading before the run, and the first one after it
+  });
+
+  it('starts a settled run from a fresh reading, not a stale one of memory freed since', async () => {
+    const gpu = fakeGpu(500);
+    const memory = new GpuMemory(gpu.smi, 'GPU-6ca8', 1);
+    await memory.init();
+    gpu.set(17_500); // a large calibration size ran
+    gpu.setUnread(560); // and was freed, but the monitor has not read memory since
+    await new Promise((r) => setTimeout(r, 5));
+    const tracked = await memory.track(async () => gpu.set(580));
+    expect(tracked.peakBytes).toBe(80 * MIB);
   });
 
   it('counts memory it holds as available, but not another process\'s growth', async () => {
@@ -71,13 +87,14 @@ describe('GpuMemory', () => {
 });
 
 describe('NvidiaSmi.monitorMemory', () => {
-  async function fakeSmi(script: string): Promise<NvidiaSmi> {
+  async function fakeSmiBinary(script: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'gpuq-smi-'));
     const bin = join(dir, 'nvidia-smi');
     await writeFile(bin, `#!/bin/sh\n${script}\n`);
     await chmod(bin, 0o755);
-    return new NvidiaSmi(bin);
+    return bin;
   }
+  const fakeSmi = async (script: string) => new NvidiaSmi(await fakeSmiBinary(script));
 
   it('gives the peak of a window and the first reading after it', async () => {
     // memory.used, free, total every 20 ms, as `nvidia-smi -lms 20` prints them: 100, then 900 once, then 300.
@@ -96,6 +113,19 @@ describe('NvidiaSmi.monitorMemory', () => {
     monitor.close();
     expect(monitor.alive).toBe(false);
     expect(await monitor.sampleAfter(Date.now(), 1000)).toBeUndefined();
+  });
+
+  it('keeps a process that awaits its first reading alive (a bench or CLI with nothing else pending)', async () => {
+    // Before the fix, the monitor's process was unref'd from the start: `await monitor.ready` in a script with
+    // nothing else pending ended Node with exit 13 (unsettled top-level await), as on the H100 in session 4.
+    const bin = await fakeSmiBinary('sleep 0.3; while true; do echo "100, 900, 1000"; sleep 0.02; done');
+    const script = `import { NvidiaSmi } from ${JSON.stringify(join(process.cwd(), 'dist/apps/worker/src/probe/nvidia-smi.js'))};
+      const m = new NvidiaSmi(${JSON.stringify(bin)}).monitorMemory(0, 20);
+      await m.ready;
+      const s = await m.sampleAfter(Date.now(), 1000);
+      console.log(m.alive, s && s.usedBytes);`;
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+    expect(stdout.trim()).toBe(`true ${100 * MIB}`);
   });
 
   it('says so when nvidia-smi cannot run, and GpuMemory falls back to single readings', async () => {

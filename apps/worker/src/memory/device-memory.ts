@@ -11,9 +11,10 @@ export interface DeviceMemory {
    */
   availableBytes(): Promise<number>;
   /**
-   * Runs `fn` while sampling memory: its result, and memory at the peak of the run. `settle` waits for the
-   * first reading after the run (up to one sampling interval) so that a peak in its last moments is seen:
-   * calibration wants it; a job's batches skip it, as the wait would slow every small batch.
+   * Runs `fn` while sampling memory: its result, and memory at the peak of the run. `settle` starts from a fresh
+   * reading and waits for the first reading after the run (up to one sampling interval each) so that a stale
+   * reading before and a peak in its last moments are both handled: calibration wants it; a job's batches skip
+   * it, as the waits would slow every small batch.
    */
   track<T>(fn: () => Promise<T>, opts?: { settle?: boolean }): Promise<Tracked<T>>;
 }
@@ -55,8 +56,12 @@ export class GpuMemory implements DeviceMemory {
 
   async track<T>(fn: () => Promise<T>, { settle = true }: { settle?: boolean } = {}): Promise<Tracked<T>> {
     const monitor = await this.live();
+    // Settled tracking (calibration) starts from a reading taken now, not the monitor's latest, which can be up to
+    // one interval old: on the H100 a small size measured right after a 17 GB one read that stale 17 GB as its
+    // own peak (session 4, synthetic model, 10,240 items).
+    const fresh = settle && monitor ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : undefined;
     const started = Date.now();
-    const startUsed = (await this.read()).usedBytes;
+    const startUsed = fresh?.usedBytes ?? (await this.read()).usedBytes;
     let peakUsed = startUsed;
     try {
       const result = await fn();

@@ -54,6 +54,8 @@ export interface MemoryMonitor {
 
 /** Readings kept: at 50 ms, the last 20 minutes; a batch longer than that still gets its last 20 minutes. */
 const MAX_SAMPLES = 24_000;
+/** How long a new monitor may take to print its first reading before it counts as not running. */
+const READY_TIMEOUT_MS = 10_000;
 
 /** nvidia-smi behind one small class: GPU inventory and live memory. No nvidia-smi means no NVIDIA GPU. */
 export class NvidiaSmi {
@@ -89,8 +91,19 @@ export class NvidiaSmi {
     const samples: MemorySample[] = [];
     const waiters = new Set<{ after: number; resolve: (s: MemorySample | undefined) => void }>();
     let alive = true;
+    // Until its first reading (or READY_TIMEOUT_MS) the monitor keeps the process alive: a caller awaiting
+    // `ready` with nothing else pending (a CLI, a bench) would otherwise see Node exit under it (code 13).
+    // After that it never does.
     let markReady!: () => void;
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const ready = new Promise<void>((resolve) => (markReady = resolve)).then(() => {
+      clearTimeout(readyTimer);
+      child.unref();
+      (child.stdout as unknown as { unref?: () => void }).unref?.();
+    });
+    const readyTimer = setTimeout(() => {
+      child.kill('SIGTERM');
+      stop();
+    }, READY_TIMEOUT_MS);
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
       const lines = (pending + chunk.toString()).split('\n');
@@ -118,9 +131,6 @@ export class NvidiaSmi {
     };
     child.once('error', stop);
     child.once('close', stop);
-    // The monitor never keeps a process alive.
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void }).unref?.();
     return {
       ready,
       get alive() {
@@ -137,9 +147,10 @@ export class NvidiaSmi {
         if (last && last.at > t) return Promise.resolve(last);
         if (!alive) return Promise.resolve(undefined);
         return new Promise((resolve) => {
-          const waiter = { after: t, resolve };
+          // Not unref'd: the caller is waiting for this reading, bounded by timeoutMs.
+          const timer = setTimeout(() => waiters.delete(waiter) && resolve(undefined), timeoutMs);
+          const waiter = { after: t, resolve: (s: MemorySample | undefined) => (clearTimeout(timer), resolve(s)) };
           waiters.add(waiter);
-          setTimeout(() => waiters.delete(waiter) && resolve(undefined), timeoutMs).unref();
         });
       },
       close: () => {
