@@ -1,7 +1,8 @@
 import type { MemoryProfile, Precision, ProfilePoint, ProviderName } from '#contracts';
 import { runtimeLabel } from '#inference';
-import { classifyError, fitEnvelope, measuredMargin, predictBytes, withMargin, type MeasuredMargin } from '#scheduling';
+import { classifyError, fitEnvelope, measuredMargin, predictBytes, type MeasuredMargin } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
+import { withinBudget } from './budget.js';
 import { measureBatch } from './measure-batch.js';
 import { retime, type RetimedSize } from './retime.js';
 
@@ -87,10 +88,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   const sizes = [...new Set([...(input.sizes ?? DEFAULT_SIZES), ...heldOutSizes])].sort((a, b) => a - b);
   const sweepStarted = performance.now();
   for (const n of sizes.filter((size) => size <= input.maxBatch)) {
-    if (points.length >= 2) {
-      const soFar = fitEnvelope(points);
-      if (withMargin(predictBytes({ ...soFar, referencePixels: input.referencePixels }, n), input.minMarginFraction) > input.budgetBytes) break;
-    }
+    if (points.length >= 2 && !withinBudget(fitEnvelope(points), n, input)) break;
     try {
       const point = await measureBatch(input.runBatch, input.memory, n, repeats);
       (heldOutSizes.has(n) ? heldOutPoints : points).push(point);

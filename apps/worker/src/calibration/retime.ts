@@ -1,5 +1,6 @@
 import type { ProfilePoint } from '#contracts';
-import { classifyError, predictBytes, withMargin, type EnvelopeFit } from '#scheduling';
+import { classifyError, type EnvelopeFit } from '#scheduling';
+import { withinBudget } from './budget.js';
 import type { CalibrationInput } from './calibrate.js';
 import { measureBatch, median } from './measure-batch.js';
 
@@ -81,7 +82,7 @@ export async function retime(input: CalibrationInput, points: ProfilePoint[], fi
   const rate = (p: ProfilePoint) => p.batch / p.ms!;
   const pointAt = (n: number) => points.find((p) => p.batch === n);
   const limit = Math.min(input.maxBatch, oomAt !== undefined ? oomAt - 1 : Infinity);
-  const fits = (n: number) => n <= limit && withMargin(predictBytes({ ...fit, referencePixels: input.referencePixels }, n), input.minMarginFraction) <= input.budgetBytes;
+  const fits = (n: number) => n <= limit && withinBudget(fit, n, input);
   /** Sizes halfway between `n` and its measured neighbours, not yet measured, that fit. */
   const halfwayAround = (n: number, minStep = 1) => {
     const grid = points.map((p) => p.batch).sort((a, b) => a - b);

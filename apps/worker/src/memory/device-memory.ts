@@ -56,17 +56,18 @@ export class GpuMemory implements DeviceMemory {
 
   async track<T>(fn: () => Promise<T>, { settle = true }: { settle?: boolean } = {}): Promise<Tracked<T>> {
     const monitor = await this.live();
+    const readingWaitMs = 5 * this.sampleMs + 1000;
     // Settled tracking (calibration) starts from a reading taken now, not the monitor's latest, which can be up to
     // one interval old: on the H100 a small size measured right after a 17 GB one read that stale 17 GB as its
     // own peak (session 4, synthetic model, 10,240 items).
-    const fresh = settle && monitor ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : undefined;
+    const fresh = settle && monitor ? await monitor.sampleAfter(Date.now(), readingWaitMs) : undefined;
     const started = Date.now();
     const startUsed = fresh?.usedBytes ?? (await this.read()).usedBytes;
     let peakUsed = startUsed;
     try {
       const result = await fn();
       // The reading after the run closes its window; without a monitor, a reading now is all there is.
-      const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), 5 * this.sampleMs + 1000) : monitor.latest()) : undefined;
+      const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), readingWaitMs) : monitor.latest()) : undefined;
       peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
       return { result, peakBytes: Math.max(0, peakUsed - this.baselineUsed), growthBytes: Math.max(0, peakUsed - startUsed) };
     } finally {
