@@ -8,8 +8,7 @@ import type { Precision, ProviderName, ProfilePoint } from '#contracts';
 import { detectBatch, getManifest, preprocessImage, SessionCache } from '#inference';
 import { fitProfile, predictBytes } from '#scheduling';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
-import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
-import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { CpuMemory, GpuMemory, type DeviceMemory, NvidiaSmi } from '#device';
 
 const [modelId = 'ppocr-v4-det', provider = 'webgpu', sizesArg = '1,2,4,8,16,32', precisionsArg = 'fp16,fp32'] = process.argv.slice(2);
 const manifest = getManifest(modelId)!;

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { GpuqClient } from '#client';
 import type { JobRecord, WorkerAdvert } from '#contracts';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
-import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { NvidiaSmi } from '#device';
 
 const [api = 'http://127.0.0.1:8080', jobsArg = '8', pagesArg = '60'] = process.argv.slice(2);
 const jobCount = Number(jobsArg);

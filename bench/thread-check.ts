@@ -6,7 +6,7 @@
  */
 import type { ProviderName } from '#contracts';
 import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, getManifest, SessionCache, syntheticTextImage } from '#inference';
-import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { NvidiaSmi } from '#device';
 
 const [provider = 'webgpu', sizesArg = '1,4,16'] = process.argv.slice(2);
 configureRuntime(DEFAULT_RUNTIME_OPTIONS);

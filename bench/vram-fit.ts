@@ -19,11 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { WEBGPU_BUFFER_CACHE_MODES, type Precision, type ProfilePoint, type ProviderName, type WebGpuBufferCache } from '#contracts';
 import { configureRuntime, DEFAULT_RUNTIME_OPTIONS, detectBatch, executionProvider, getManifest, SessionCache, syntheticTextImage } from '#inference';
 import { classifyError, fitBatchToVram, predictBytes } from '#scheduling';
-import { calibrate, DEFAULT_SIZES } from '../apps/worker/src/calibration/calibrate.js';
-import { measureBatch, median } from '../apps/worker/src/calibration/measure-batch.js';
-import { sideBySideSamples } from '../apps/worker/src/calibration/retime.js';
-import { CpuMemory, GpuMemory, type DeviceMemory } from '../apps/worker/src/memory/device-memory.js';
-import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { calibrate, DEFAULT_SIZES, measureBatch, median, sideBySideSamples, CpuMemory, GpuMemory, type DeviceMemory, NvidiaSmi } from '#device';
 import { buildActivationModel } from './synthetic-model.js';
 
 const [provider = 'webgpu', subjectsArg = 'ppocr,synthetic', precisionsArg = 'fp16,fp32'] = process.argv.slice(2) as [ProviderName, string, string];

@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { executionProvider } from '#inference';
-import { NvidiaSmi } from '../apps/worker/src/probe/nvidia-smi.js';
+import { NvidiaSmi } from '#device';
 import { buildActivationModel } from './synthetic-model.js';
 
 const [label = 'default', itemsArg = '400000'] = process.argv.slice(2);

@@ -9,10 +9,7 @@ import { PRECISIONS, type Precision } from '#contracts';
 import { createLogger, loadConfig } from '#config';
 import { configureRuntime, getManifest, listManifests, SessionCache } from '#inference';
 import { createRedis, Keys, ProfileRepository, waitForRedis } from '#queue';
-import { calibrateModel } from '../../worker/src/calibration/calibrate-model.js';
-import { CpuMemory, openDeviceMemory } from '../../worker/src/memory/device-memory.js';
-import { NvidiaSmi } from '../../worker/src/probe/nvidia-smi.js';
-import { probeDevice } from '../../worker/src/probe/probe-device.js';
+import { calibrateModel, CpuMemory, NvidiaSmi, openDeviceMemory, probeDevice } from '#device';
 
 const USAGE = 'usage: gpuq calibrate --model <id> --precision <bf16|fp16|fp32> [--max-batch N] | gpuq profiles';
 

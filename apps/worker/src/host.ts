@@ -13,8 +13,8 @@ import { createLogger, loadConfig } from '#config';
 import { listLoadableProviders } from '#inference';
 import { gpuNamespaceOf, namespaceArgv, type GpuNamespace } from './host/gpu-namespace.js';
 import { planHostSlots, type SlotPlan } from './host/plan-slots.js';
-import { NvidiaSmi } from './probe/nvidia-smi.js';
-import { EXIT_REFUSED } from './probe/probe-device.js';
+import { NvidiaSmi } from '#device';
+import { EXIT_REFUSED } from './exit-codes.js';
 
 const log = createLogger('worker-host');
 const config = loadConfig();

@@ -4,11 +4,9 @@ import { ConfigError, createLogger, loadConfig } from '#config';
 import { configureRuntime, listManifests, memoryPrior, runtimeOptions, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
+import { checkModelVariants, CpuMemory, DeviceRefusedError, NvidiaSmi, openDeviceMemory, probeDevice } from '#device';
 import { RunPlacement } from './execution/run-placement.js';
-import { CpuMemory, openDeviceMemory } from './memory/device-memory.js';
-import { NvidiaSmi } from './probe/nvidia-smi.js';
-import { checkModelVariants } from './probe/check-variants.js';
-import { EXIT_REFUSED, probeDevice, WorkerRefusedError } from './probe/probe-device.js';
+import { EXIT_REFUSED } from './exit-codes.js';
 import { WorkerLoop } from './worker-loop.js';
 
 const log = createLogger('worker');
@@ -25,7 +23,7 @@ async function main(): Promise<void> {
   const probed = await probeDevice(config, smi, log);
   const device = { ...probed, variantChecks: await checkModelVariants(probed, config.MODEL_CACHE_DIR, log) };
   const classes = classesServedBy(device);
-  if (classes.length === 0) throw new WorkerRefusedError(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
+  if (classes.length === 0) throw new DeviceRefusedError(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
   const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
@@ -82,5 +80,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');
-  process.exit(err instanceof WorkerRefusedError || err instanceof ConfigError ? EXIT_REFUSED : 1);
+  process.exit(err instanceof DeviceRefusedError || err instanceof ConfigError ? EXIT_REFUSED : 1);
 });

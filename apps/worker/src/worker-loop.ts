@@ -3,7 +3,7 @@ import type { WorkerAdvert } from '#contracts';
 import type { Config, Logger } from '#config';
 import type { ClassConsumer, WorkerRegistry } from '#queue';
 import type { RunPlacement } from './execution/run-placement.js';
-import type { DeviceMemory } from './memory/device-memory.js';
+import type { DeviceMemory } from '#device';
 import type { VramLedger } from '#scheduling';
 
 export interface WorkerLoopDeps {

@@ -7,8 +7,7 @@ import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData,
 import {
   classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, variantCheckOf, type VramLedger,
 } from '#scheduling';
-import type { DeviceMemory } from '../memory/device-memory.js';
-import { calibrateModel } from '../calibration/calibrate-model.js';
+import { calibrateModel, type DeviceMemory } from '#device';
 import { ImagePrefetcher } from './image-prefetcher.js';
 import { loadProfile } from './profile-source.js';
 

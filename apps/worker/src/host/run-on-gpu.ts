@@ -4,7 +4,7 @@
  * Exits with the command's status.
  */
 import { spawn } from 'node:child_process';
-import { NvidiaSmi } from '../probe/nvidia-smi.js';
+import { NvidiaSmi } from '#device';
 import { gpuNamespaceOf, namespaceArgv } from './gpu-namespace.js';
 
 const [indexArg, ...command] = process.argv.slice(2);

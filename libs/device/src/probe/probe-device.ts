@@ -6,19 +6,16 @@ import { CpuMemory } from '../memory/device-memory.js';
 import type { NvidiaSmi } from './nvidia-smi.js';
 
 /**
- * This worker cannot serve with this configuration on this machine (wrong GPU index, no GPU where one is
- * required, nothing proven). Starting it again will not help: the worker exits with EXIT_REFUSED and a worker
+ * This device cannot serve with this configuration on this machine (wrong GPU index, no GPU where one is
+ * required, nothing proven). Starting again will not help: the worker exits with EXIT_REFUSED and a worker
  * host does not restart it.
  */
-export class WorkerRefusedError extends Error {
+export class DeviceRefusedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = this.constructor.name;
   }
 }
-
-/** Exit status of a worker that refused to start (sysexits' EX_CONFIG). */
-export const EXIT_REFUSED = 78;
 
 /** GPU providers in preference order; the first that loads drives the GPU. */
 const GPU_PROVIDERS: ProviderName[] = ['cuda', 'webgpu'];
@@ -35,14 +32,14 @@ function parseDeclaration(json: string): Declaration {
   try {
     d = JSON.parse(json) as Partial<Declaration>;
   } catch (err) {
-    throw new WorkerRefusedError(`WORKER_DECLARE is not JSON: ${(err as Error).message}`);
+    throw new DeviceRefusedError(`WORKER_DECLARE is not JSON: ${(err as Error).message}`);
   }
   const problems: string[] = [];
   if (typeof d.name !== 'string' || !d.name) problems.push('name (string) is required');
   if (!(typeof d.totalGb === 'number' && d.totalGb > 0)) problems.push('totalGb (number > 0) is required');
   if (!Array.isArray(d.precisions) || d.precisions.some((p) => !PRECISIONS.includes(p))) problems.push(`precisions must be a list of ${PRECISIONS.join(', ')}`);
   if (d.name !== 'cpu' && typeof d.computeCapability !== 'number') problems.push('computeCapability (number) is required for a GPU');
-  if (problems.length) throw new WorkerRefusedError(`WORKER_DECLARE is invalid: ${problems.join('; ')}`);
+  if (problems.length) throw new DeviceRefusedError(`WORKER_DECLARE is invalid: ${problems.join('; ')}`);
   return d as Declaration;
 }
 
@@ -54,12 +51,12 @@ export function chooseGpu(config: Pick<Config, 'GPU_INDEX' | 'GPU_UUID'>, gpus: 
   const listed = () => gpus.map((g) => `${g.index} (${g.uuid})`).join(', ') || 'none';
   if (config.GPU_UUID !== undefined) {
     const gpu = gpus.find((g) => g.uuid.toLowerCase() === config.GPU_UUID!.toLowerCase());
-    if (!gpu) throw new WorkerRefusedError(`GPU_UUID=${config.GPU_UUID}: nvidia-smi lists GPUs ${listed()}`);
+    if (!gpu) throw new DeviceRefusedError(`GPU_UUID=${config.GPU_UUID}: nvidia-smi lists GPUs ${listed()}`);
     return config.GPU_INDEX === undefined ? gpu : { ...gpu, index: config.GPU_INDEX };
   }
   if (config.GPU_INDEX === undefined) return gpus[0];
   const gpu = gpus.find((g) => g.index === config.GPU_INDEX);
-  if (!gpu) throw new WorkerRefusedError(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${listed()}`);
+  if (!gpu) throw new DeviceRefusedError(`GPU_INDEX=${config.GPU_INDEX}: nvidia-smi lists GPUs ${listed()}`);
   return gpu;
 }
 
@@ -88,14 +85,14 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
   const gpu = chooseGpu(config, gpus);
   const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
   if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
-    throw new WorkerRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
+    throw new DeviceRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
   }
   if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
     // onnxruntime-node 1.30 has no WebGPU adapter selection: with several cards visible, Dawn takes its default
     // adapter (seen on a two-H100 host: always the first), whatever GPU_INDEX says. Pinning needs a process that
     // sees its card only, which the worker host's GPU namespace gives.
     if (gpu.uuid !== gpus[0]!.uuid) {
-      throw new WorkerRefusedError(`GPU ${gpu.index} (${gpu.uuid}): the webgpu provider cannot be pointed at a chosen GPU while this process sees ${gpus.length}; start it through the worker host (npm run start:worker-host, GPU_ISOLATION=namespace, as root) or in a container that exposes this GPU only`);
+      throw new DeviceRefusedError(`GPU ${gpu.index} (${gpu.uuid}): the webgpu provider cannot be pointed at a chosen GPU while this process sees ${gpus.length}; start it through the worker host (npm run start:worker-host, GPU_ISOLATION=namespace, as root) or in a container that exposes this GPU only`);
     }
     log.warn({ gpus: gpus.length }, 'several GPUs visible and the webgpu provider takes its default adapter: this worker assumes it is the first');
   }
