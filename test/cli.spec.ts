@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import type { MemoryProfile } from '#contracts';
+import type { DeviceCapability, MemoryProfile } from '#contracts';
 import { testEnv } from './support/stack.js';
 
 const run = promisify(execFile);
@@ -22,6 +22,15 @@ describe('gpuq CLI', () => {
     const exported = JSON.parse((await run(process.execPath, [cli, 'profiles'], { env })).stdout) as MemoryProfile[];
     expect(exported).toHaveLength(1);
     expect(exported[0]!.points).toHaveLength(2);
+  });
+
+  it('probes the device as a worker here would advertise it: self-tests measured, half precisions refused with the reason', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'probe'], { env });
+    const device = JSON.parse(stdout) as DeviceCapability;
+    expect(device).toMatchObject({ source: 'probed', kind: 'cpu', provider: 'cpu', provenPrecisions: ['fp32'], variantChecks: [] });
+    expect(device.selfTests.find((t) => t.precision === 'fp16')).toMatchObject({ passed: false, error: expect.stringMatching(/^not fp16 throughout: .* computed in fp32/) });
+    // cuda is tried by creating a session, whatever onnxruntime's list of bundled providers says.
+    expect(device.availableProviders).toContain('cpu');
   });
 
   it('refuses a precision the device has not proven, and bad arguments', async () => {

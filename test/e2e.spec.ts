@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
 import { ClassQueues, createRedis, Keys } from '#queue';
-import { renderTextImage, sampleImages, type PixelRect } from './fixtures/text-images.js';
+import { coverage, renderTextImage, sampleImages } from './fixtures/text-images.js';
 import { getJob, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
 
 /** Share of `expected` covered by `found`. */
-function coverage(expected: PixelRect, found: PixelRect): number {
-  const w = Math.min(expected.x + expected.width, found.x + found.width) - Math.max(expected.x, found.x);
-  const h = Math.min(expected.y + expected.height, found.y + found.height) - Math.max(expected.y, found.y);
-  return w > 0 && h > 0 ? (w * h) / (expected.width * expected.height) : 0;
-}
-
 describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () => {
   const env = testEnv(inject('redisUrl'));
   let api: Awaited<ReturnType<typeof startApi>>;

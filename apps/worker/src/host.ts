@@ -38,7 +38,8 @@ async function plannedSlots(): Promise<Slot[]> {
     return declared.map((d, index) => ({ index, restarts: 0, env: { WORKER_DECLARE: JSON.stringify(d), GPU_INDEX: String(index) } }));
   }
   const gpus = await new NvidiaSmi().listGpus();
-  const gpuProvider = gpus.length > 0 ? (await listLoadableProviders()).find((p) => p === 'cuda' || p === 'webgpu') : undefined;
+  const loadable = gpus.length > 0 ? await listLoadableProviders() : [];
+  const gpuProvider = (config.GPU_PROVIDER === 'auto' ? (['cuda', 'webgpu'] as const) : [config.GPU_PROVIDER]).find((p) => loadable.includes(p));
   const plan = planHostSlots(config, { gpus, gpuProvider, namespaceUnavailable: gpus.length > 0 ? await namespaceUnavailable() : undefined });
   for (const warning of plan.warnings) log.warn({ gpuProvider }, warning);
   return Promise.all(plan.slots.map(async (slot) => ({

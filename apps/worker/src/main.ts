@@ -20,15 +20,16 @@ async function main(): Promise<void> {
   const keys = new Keys(config.GPUQ_PREFIX);
   const smi = new NvidiaSmi();
 
+  const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
   const probed = await probeDevice(config, smi, log);
-  const device = { ...probed, variantChecks: await checkModelVariants(probed, config.MODEL_CACHE_DIR, log) };
+  const variantChecks = config.VARIANT_CHECKS ? await checkModelVariants(probed, sessions, log, config.PRECISION_MIN_SHARE) : [];
+  const device = { ...probed, variantChecks };
   const classes = classesServedBy(device);
   if (classes.length === 0) throw new DeviceRefusedError(`this device proved no precision it can serve: ${JSON.stringify(device.selfTests)}`);
   const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
   const ledger = new VramLedger(device.totalBytes, workerId);
-  const sessions = new SessionCache(config.MODEL_CACHE_DIR);
 
   const registry = new WorkerRegistry(redis, keys);
   let loop: WorkerLoop | undefined;

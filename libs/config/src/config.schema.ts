@@ -64,6 +64,34 @@ export const configSchema = z.object({
   /** Force the device kind: `gpu` fails start-up when no GPU is found; `cpu` ignores GPUs. */
   WORKER_DEVICE: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**
+   * The onnxruntime provider that drives a GPU: `auto` takes cuda where a CUDA session can be created, else
+   * webgpu; `cuda` or `webgpu` insist on one (start-up fails with onnxruntime's reason when it cannot load).
+   */
+  GPU_PROVIDER: z.enum(['auto', 'cuda', 'webgpu']).default('auto'),
+  /**
+   * Let the CUDA provider compute float32 MatMul/Conv in TF32 (10-bit mantissa, faster on compute capability
+   * >= 8). Off by default: the worker sets NVIDIA_TF32_OVERRIDE=0 so fp32 means fp32. When on, the fp32
+   * self-test fails on such cards and the worker does not advertise fp32: TF32 is never passed off as fp32.
+   */
+  CUDA_TF32: bool.default(false),
+  /**
+   * Op types that every fp16/bf16 variant keeps in float32 (comma-separated, e.g. `Resize,Softmax`), on top of
+   * those a provider has no kernel for: for accuracy where a model needs it. Jobs still judge what ran by
+   * measurement, so a list that leaves most of the arithmetic in float32 fails the precision promise.
+   */
+  VARIANT_KEEP_FP32_OPS: z.string().regex(/^(\w+(,\w+)*)?$/, 'op types separated by commas').default('').transform((v) => (v ? v.split(',') : [])),
+  /**
+   * Check each built-in model's fp16/bf16 variant at start (fitted to the provider, measured, compared with
+   * fp32); a failed (model, precision) is not advertised. `false` starts faster and leaves the promise to the
+   * per-job measurement alone.
+   */
+  VARIANT_CHECKS: bool.default(true),
+  /**
+   * Least share of a job's arithmetic (floating-point operations of its Conv/MatMul/Gemm nodes, measured in
+   * onnxruntime's profile of the session's first run) that must run in the promised precision.
+   */
+  PRECISION_MIN_SHARE: z.coerce.number().min(0).max(1).default(0.9),
+  /**
    * A declared capability (JSON) instead of a probe: for tests and CPU-only development.
    * e.g. {"name":"Tesla T4","computeCapability":7.5,"totalGb":16,"precisions":["fp16","fp32"]}.
    * The worker still runs on the CPU provider; everything it shows is marked `declared`.
@@ -86,8 +114,12 @@ export const configSchema = z.object({
    * run) makes a run's memory predictable; `bucket` is onnxruntime's default (see libs/inference session-options).
    */
   WEBGPU_BUFFER_CACHE: z.enum(WEBGPU_BUFFER_CACHE_MODES).default('lazyRelease'),
-  /** Flag a run whose measured peak exceeds its prediction by this factor (precision drift). */
-  DRIFT_FACTOR: z.coerce.number().min(1).default(2),
+  /**
+   * Flag a run whose measured memory exceeds its prediction by this factor (precision drift). A calibrated
+   * profile predicts within its margin (a few percent); a model computing in float32 where half precision was
+   * promised needs up to twice the activation memory but not twice the fixed part, so it reads 1.5–2×.
+   */
+  DRIFT_FACTOR: z.coerce.number().min(1).default(1.5),
   /** Calibrate a model automatically the first time a worker meets it on its device. */
   AUTO_CALIBRATE: bool.default(true),
   /** Start a local redis-server when none answers at REDIS_URL (npm start only). */

@@ -1,3 +1,4 @@
+import type { ExecutionSummary } from './execution.js';
 import type { Precision } from './precision.js';
 
 /** onnxruntime execution providers gpuq knows how to drive. */
@@ -31,7 +32,10 @@ export interface SelfTestResult {
   error?: string;
 }
 
-/** A model's fp16/bf16 variant checked against its fp32 original on this device's provider. */
+/**
+ * A model's fp16/bf16 variant on this device's provider: fitted to its kernels, measured (what its trial run
+ * computed in) and checked against its fp32 original.
+ */
 export interface ModelVariantCheck {
   model: string;
   precision: Precision;
@@ -39,6 +43,10 @@ export interface ModelVariantCheck {
   meanAbsError?: number;
   maxAbsError?: number;
   tolerance?: { meanAbs: number; maxAbs: number };
+  /** Op types the variant keeps in float32 on this provider, and why. */
+  keptFp32?: Array<{ op: string; reason: string }>;
+  /** What the variant's trial run computed in, and where. */
+  measured?: ExecutionSummary;
   error?: string;
 }
 

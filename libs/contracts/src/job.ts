@@ -1,4 +1,5 @@
 import type { ProviderName } from './capability.js';
+import type { ExecutionMeasurement, ExecutionSummary } from './execution.js';
 import type { InsufficientResource, JobRequirement } from './requirement.js';
 import type { Precision, PrecisionPolicy } from './precision.js';
 
@@ -35,18 +36,28 @@ export interface JobEvent {
 }
 
 export interface JobError {
-  code: 'bad-input' | 'out-of-memory' | 'no-capacity' | 'poison' | 'fatal' | 'cancelled';
+  code: 'bad-input' | 'out-of-memory' | 'no-capacity' | 'poison' | 'fatal' | 'cancelled' | 'precision-mismatch';
   message: string;
   reasons?: InsufficientResource[];
 }
+
+/**
+ * Where a precision claim comes from: `measured` (onnxruntime's profile of the run) or `declared` (a worker
+ * configured with WORKER_DECLARE for tests and development, which computes fp32 on the CPU provider).
+ */
+export type PrecisionSource = 'measured' | 'declared';
 
 /** The precision promise: what was promised, why, and what actually ran. Never changed silently. */
 export interface PrecisionDecision {
   policy: PrecisionPolicy;
   promised: Precision;
   reason: string;
+  /** The precision the job's batches ran in, once measured on the worker (`measured` says how much of it). */
   used?: Precision;
   provider?: ProviderName;
+  source?: PrecisionSource;
+  /** What the session that ran the job computed in and where, from onnxruntime's profile of its first run. */
+  measured?: ExecutionMeasurement;
 }
 
 /** The user's job: one record for its whole life, whatever queues and workers it passes through. */
@@ -99,4 +110,8 @@ export interface ImageResult {
   workerId: string;
   batchSize: number;
   ms: number;
+  /** `declared` when a declared worker ran it (its precision is configuration, not measurement). */
+  precisionSource: PrecisionSource;
+  /** What the session computed in (share of the arithmetic) and where (nodes per provider). */
+  measured?: ExecutionSummary;
 }

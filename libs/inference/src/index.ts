@@ -5,3 +5,5 @@ export * from './runtime/session-cache.js';
 export * from './runtime/session-options.js';
 export * from './runtime/session-thread.js';
 export * from './runtime/text-detector.js';
+export * from './runtime/execution-profile.js';
+export * from './runtime/provider-variants.js';

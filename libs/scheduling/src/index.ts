@@ -13,3 +13,4 @@ export * from './error-classification.js';
 export * from './oom-decision.js';
 export * from './drift.js';
 export * from './prior-profile.js';
+export * from './executed-precision.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceCapability, InsufficientResource, JobRequirement } from '#contracts';
-import { A10, A100_40, A100_80, A4000, CPU_NODE, FULL_FLEET, H100, L4, RTX4090, T4, V100, WEBGPU_H100 } from '../test/fleet.js';
+import { A10, A100_40, A100_80, A4000, CPU_NODE, DECLARED_T4, FULL_FLEET, H100, L4, RTX4090, T4, V100, WEBGPU_H100 } from '../test/fleet.js';
 import { requirement } from '../test/requirement.js';
 import { route } from './route.js';
 
@@ -39,6 +39,13 @@ describe('route', () => {
         precision: 'fp16',
         reason: ['auto: no live worker can run bf16', 'compute capability 7.5 < 8.0', 'compute capability 7.0 < 8.0', 'fp16 chosen: fp16 proven on 2 live worker(s)'],
       },
+    ],
+    [
+      'auto on a declared pre-Ampere card: fp16, and the reason says declared, not proven',
+      requirement(),
+      [DECLARED_T4],
+      false,
+      { className: 'gpu-fp16-8g', precision: 'fp16', reason: ['compute capability 7.5 < 8.0', 'fp16 chosen: fp16 declared (not measured) on 1 live worker(s)'] },
     ],
     [
       'auto on the webgpu Hopper alone: never bf16, fp16 instead',

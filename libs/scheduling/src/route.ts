@@ -180,10 +180,21 @@ function whyNone(
 function chosenReason(requirement: JobRequirement, skipped: CandidateOutcome[], chosen: CandidateOutcome): string {
   const { precision } = chosen.candidate;
   const cc = chosen.candidate.device === 'gpu' && precision === 'bf16' ? ` with compute capability >= ${BF16_MIN_COMPUTE_CAPABILITY.toFixed(1)}` : '';
-  const proven = `${candidateLabel(chosen.candidate)} proven on ${chosen.live.length} live worker(s)${cc}; class ${chosen.className}`;
+  const proven = `${candidateLabel(chosen.candidate)} ${provenOn(chosen.live)}${cc}; class ${chosen.className}`;
   if (skipped.length === 0) return `${requirement.policy}: ${proven}`;
   const before = skipped.map((o) => `no live worker can run ${candidateLabel(o.candidate)} (${o.summary})`).join('; ');
   return `${requirement.policy}: ${before}; ${candidateLabel(chosen.candidate)} chosen: ${proven}`;
+}
+
+/**
+ * "proven on 2 live worker(s)", "declared (not measured) on 1 live worker(s)": a declared worker's precisions are
+ * configuration (tests, development), and the reason says so rather than calling them proven.
+ */
+function provenOn(live: DeviceCapability[]): string {
+  const declared = live.filter((d) => d.source === 'declared').length;
+  const proven = live.length - declared;
+  const parts = [proven > 0 ? `proven on ${proven}` : '', declared > 0 ? `declared (not measured) on ${declared}` : ''].filter(Boolean);
+  return `${parts.join(' and ')} live worker(s)`;
 }
 
 function summarize(outcomes: CandidateOutcome[]): string {

@@ -12,7 +12,7 @@ function gpu(
   const provider = opts.provider ?? 'cuda';
   const totalBytes = totalMiB * MIB;
   return {
-    source: 'declared',
+    source: 'probed',
     kind: 'gpu',
     provider,
     gpu: { index: 0, uuid: `GPU-${name}`, name, computeCapability, totalBytes, freeBytes: totalBytes, driver: '570.86' },
@@ -39,7 +39,7 @@ export const WEBGPU_H100 = gpu('NVIDIA H100 PCIe', 9.0, 81559, ['fp16', 'fp32'],
   failed: [{ provider: 'webgpu', precision: 'bf16', passed: false, error: 'Unsupported data type: bfloat16' }],
 });
 export const CPU_NODE: DeviceCapability = {
-  source: 'declared',
+  source: 'probed',
   kind: 'cpu',
   provider: 'cpu',
   totalBytes: 64e9,
@@ -49,3 +49,6 @@ export const CPU_NODE: DeviceCapability = {
 };
 
 export const FULL_FLEET = [V100, T4, A10, RTX4090, L4, A100_40, A100_80, H100, WEBGPU_H100, CPU_NODE];
+
+/** A T4 configured by WORKER_DECLARE (tests, development): its precisions are configuration, not measurement. */
+export const DECLARED_T4: DeviceCapability = { ...T4, source: 'declared', gpu: { ...T4.gpu!, uuid: 'declared-NVIDIA-T4-0', driver: 'declared' } };

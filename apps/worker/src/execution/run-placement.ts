@@ -1,11 +1,12 @@
 import type { Job } from 'bullmq';
 import type { BlobStore } from '#blobs';
-import type { DeviceCapability, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile, Precision } from '#contracts';
+import type { DeviceCapability, ExecutionMeasurement, ImageRef, ImageResult, JobEvent, JobRecord, MemoryProfile, Precision, PrecisionSource } from '#contracts';
 import type { Config, Logger } from '#config';
-import { detectBatch, getManifest, type ModelManifest, type SessionCache } from '#inference';
+import { detectBatch, executionSummary, getManifest, type ModelManifest, type ModelSession, type SessionCache } from '#inference';
 import { jobDoc, type ClassQueues, type JobRecordRepository, type PlacementData, type ProfileRepository, type WorkerRegistry } from '#queue';
 import {
-  classifyError, decideAfterOom, detectDrift, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, variantCheckOf, type VramLedger,
+  classifyError, decideAfterOom, detectDrift, judgeExecution, withMargin, fitBatchToVram, formatGb, largerClasses, lowerProfileAfterOom, parseClassName, variantCheckOf,
+  type DriftCheck, type VramLedger,
 } from '#scheduling';
 import { calibrateModel, type DeviceMemory } from '#device';
 import { ImagePrefetcher } from './image-prefetcher.js';
@@ -104,15 +105,10 @@ export class RunPlacement {
       }
       return this.postpone(placement, record, token, VARIANT_RETRY_MS, 'not-for-this-worker');
     }
+    // A declared device computes fp32 on the CPU provider; that is what its runs are measured against.
     const executed = device.source === 'declared' ? 'fp32' : precision;
-    await this.fenced(jobId, token, {
-      precision: JSON.stringify({
-        ...record.precision, used: executed, provider: device.provider,
-        ...(device.source === 'declared' ? { reason: `${record.precision.reason}; declared device ${deps.deviceName}: computed in fp32 on the CPU provider` } : {}),
-      }),
-    });
-
     const session = await deps.sessions.get(manifest, executed, device.provider);
+    const memory = deps.memory.forSession(session.key);
     let profile = await loadProfile(deps.profiles, manifest, precision, device.provider, deps.deviceName, deps.config.MEMORY_MARGIN);
     if (profile.source === 'manifest' && deps.config.AUTO_CALIBRATE && device.kind === 'gpu' && device.source === 'probed') {
       profile = await this.calibrateFirst(record, manifest, precision);
@@ -125,13 +121,14 @@ export class RunPlacement {
     let peakBytes = record.peakBytes ?? 0;
     let predictedPeak = 0;
     let lastBatch = 0;
+    let measured: ExecutionMeasurement | undefined;
 
     try {
       while (remaining.length > 0) {
         if (await jobs.isCancelRequested(jobId)) return this.cancelled(record, token);
         if (deps.isDraining()) return this.release(placement, record, token, 'worker draining (SIGTERM): job handed back after its last finished micro-batch');
 
-        const available = await deps.memory.availableBytes();
+        const available = await memory.availableBytes();
         const fit = fitBatchToVram({
           profile, freeBytes: available, reservedBytes: deps.ledger.reservedBytes - this.reservedFor(jobId),
           remainingImages: remaining.length, maxBatch: manifest.maxBatch, throughput: throughputOf(profile),
@@ -151,14 +148,20 @@ export class RunPlacement {
         prefetcher.prefetch(remaining.slice(fit.batchSize, fit.batchSize * 2));
         try {
           const inputs = await prefetcher.take(batch);
-          const { result, peakBytes: batchPeak, growthBytes } = await deps.memory.track(() => detectBatch(session, manifest, inputs), { settle: false });
+          const { result, peakBytes: batchPeak, growthBytes } = await memory.track(() => detectBatch(session, manifest, inputs), { settle: false });
           inferenceMs += result.inferenceMs;
           peakBytes = Math.max(peakBytes, batchPeak);
           predictedPeak = Math.max(predictedPeak, fit.predictedBytes);
-          await this.writeResults(record, token, batch, result.boxes, executed, fit.batchSize, result.inferenceMs);
-          remaining = remaining.slice(batch.length);
           // Judged on what the batch added: memory held from earlier (larger) runs is not this batch's drift.
-          await this.checkDrift(record, fit.predictedBytes, growthBytes, fit.batchSize);
+          const drift = await this.checkDrift(record, fit.predictedBytes, growthBytes, fit.batchSize);
+          if (!measured) {
+            // Before the first results are written: a run that did not compute in the promised precision is never reported as one.
+            const held = await this.holdPromise(record, token, session, executed, drift);
+            if ('outcome' in held) return held.outcome;
+            measured = held.measured;
+          }
+          await this.writeResults(record, token, batch, result.boxes, executed, fit.batchSize, result.inferenceMs, measured);
+          remaining = remaining.slice(batch.length);
         } catch (err) {
           if (err instanceof LostOwnership) throw err;
           const kind = classifyError(err);
@@ -205,6 +208,41 @@ export class RunPlacement {
     await deps.jobs.addEvent(record.id, this.event('info', summary));
     deps.log.info({ model: manifest.id, precision, profile: report.profile }, 'calibrated');
     return report.profile;
+  }
+
+  /**
+   * Judges what the session was measured to compute in (onnxruntime's profile of its first run) against the
+   * precision this worker runs the job in. Kept: the measurement is recorded on the job with the precision used.
+   * Broken: the job fails `precision-mismatch` with the figures (and the memory drift, when the batch drifted
+   * too), and this worker stops advertising the model in that precision, so no later job is routed here for it.
+   */
+  private async holdPromise(record: JobRecord, token: string, session: ModelSession, executed: Precision, drift: DriftCheck | undefined):
+    Promise<{ outcome: PlacementOutcome } | { measured: ExecutionMeasurement }> {
+    const deps = this.deps;
+    const measured = session.measurement();
+    const source: PrecisionSource = deps.device.source === 'declared' ? 'declared' : 'measured';
+    if (!measured) return { outcome: await this.fail(record, token, 'fatal', `onnxruntime gave no profile of the session's run: the precision ${executed} cannot be confirmed`) };
+    const verdict = judgeExecution(executed, measured, deps.config.PRECISION_MIN_SHARE);
+    if (!verdict.ok) {
+      const why = `promised ${record.precision.promised}; ${verdict.message}${drift?.drifted ? `; and ${drift.message}` : ''}`;
+      this.withdraw(record.model, executed, verdict.message, measured);
+      await this.fenced(record.id, token, { precision: JSON.stringify({ ...record.precision, provider: deps.device.provider, source, measured }) });
+      return { outcome: await this.fail(record, token, 'precision-mismatch', why) };
+    }
+    const declaredNote = source === 'declared' ? `; declared device ${deps.deviceName}: computed in fp32 on the CPU provider` : '';
+    await this.fenced(record.id, token, {
+      precision: JSON.stringify({ ...record.precision, reason: `${record.precision.reason}${declaredNote}`, used: executed, provider: deps.device.provider, source, measured }),
+    });
+    await deps.jobs.addEvent(record.id, this.event('info', `${source === 'declared' ? 'declared device; ' : ''}ran in ${executed}: ${verdict.message}`, { share: verdict.share }));
+    return { measured };
+  }
+
+  /** This worker no longer serves (model, precision): its next heartbeat says so, and routing sends such jobs elsewhere. */
+  private withdraw(model: string, precision: Precision, why: string, measured: ExecutionMeasurement): void {
+    const device = this.deps.device;
+    const check = { model, precision, passed: false, error: why, measured: executionSummary(measured) };
+    device.variantChecks = [...(device.variantChecks ?? []).filter((c) => !(c.model === model && c.precision === precision)), check];
+    this.deps.log.error({ model, precision, why }, 'precision promise broken: no longer advertising this model in this precision');
   }
 
   /**
@@ -276,7 +314,7 @@ export class RunPlacement {
     return 'cancelled';
   }
 
-  private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal', message: string): Promise<PlacementOutcome> {
+  private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal' | 'precision-mismatch', message: string): Promise<PlacementOutcome> {
     await this.fenced(record.id, token, this.terminal('failed', { code, message }), true);
     // The event too, so the job's timeline ends with why it stopped, next to the batches and OOMs before it.
     await this.deps.jobs.addEvent(record.id, this.event('failed', `${code}: ${message}`));
@@ -284,22 +322,26 @@ export class RunPlacement {
     return 'failed';
   }
 
-  private async writeResults(record: JobRecord, token: string, batch: ImageRef[], boxes: ImageResult['boxes'][], executed: ImageResult['precision'], batchSize: number, ms: number) {
+  private async writeResults(record: JobRecord, token: string, batch: ImageRef[], boxes: ImageResult['boxes'][], executed: ImageResult['precision'], batchSize: number, ms: number,
+    measured: ExecutionMeasurement) {
+    const precisionSource: PrecisionSource = this.deps.device.source === 'declared' ? 'declared' : 'measured';
+    const summary = executionSummary(measured);
     const results: ImageResult[] = batch.map((image, i) => ({
-      index: image.index, filename: image.filename, boxes: boxes[i]!, precision: executed, provider: this.deps.device.provider,
+      index: image.index, filename: image.filename, boxes: boxes[i]!, precision: executed, precisionSource, measured: summary, provider: this.deps.device.provider,
       device: this.deps.deviceName, workerId: this.deps.workerId, batchSize, ms: Math.round(ms),
     }));
     const done = await this.deps.jobs.writeResults(record.id, token, results);
     if (done < 0) throw new LostOwnership();
   }
 
-  private async checkDrift(record: JobRecord, predicted: number, measured: number, batchSize: number) {
-    if (predicted <= 0 || measured <= 0) return;
+  private async checkDrift(record: JobRecord, predicted: number, measured: number, batchSize: number): Promise<DriftCheck | undefined> {
+    if (predicted <= 0 || measured <= 0) return undefined;
     const drift = detectDrift(predicted, measured, this.deps.config.DRIFT_FACTOR);
-    if (!drift.drifted) return;
+    if (!drift.drifted) return drift;
     await this.deps.jobs.update(record.id, { drift: '1' });
     await this.deps.jobs.addEvent(record.id, this.event('drift', `precision drift at batch ${batchSize}: ${drift.message}`, { predicted, measured }));
     this.deps.log.warn({ jobId: record.id, predicted: formatGb(predicted), measured: formatGb(measured), ratio: drift.ratio }, 'precision drift');
+    return drift;
   }
 
   private reservedFor(jobId: string): number {

@@ -25,10 +25,11 @@ export async function calibrateModel(input: CalibrateModelInput): Promise<Calibr
   const S = manifest.input.size;
   const page = { data: syntheticTextImage(S, S), meta: { width: S, height: S, scale: 1 } };
   const session = await input.sessions.get(manifest, device.source === 'declared' ? 'fp32' : precision, device.provider);
+  const memory = input.memory.forSession(session.key);
   return calibrate({
     model: manifest.id, precision, provider: device.provider, device: input.deviceName,
     runBatch: async (n) => void (await detectBatch(session, manifest, Array.from({ length: n }, () => page))),
-    memory: input.memory, maxBatch: input.maxBatch ?? manifest.maxBatch, budgetBytes: (await input.memory.availableBytes()) / 2,
+    memory, maxBatch: input.maxBatch ?? manifest.maxBatch, budgetBytes: (await memory.availableBytes()) / 2,
     minMarginFraction: input.minMarginFraction, referencePixels: S * S,
   });
 }

@@ -15,6 +15,7 @@ function fakeDevice(fixed: number, perItem: number, capacity: number, msFor: (n:
       const result = await fn();
       return { result, peakBytes: fixed + perItem * last, growthBytes: fixed + perItem * last };
     },
+    forSession: () => memory,
   };
   const runBatch = async (n: number) => {
     if (fixed + perItem * n > capacity) throw new OutOfMemoryError(`Failed to allocate memory for requested buffer of size ${perItem * n}`);

@@ -136,6 +136,50 @@ describe('NvidiaSmi.monitorMemory', () => {
   });
 });
 
+describe('GpuMemory per process (CUDA)', () => {
+  it('reads its own process: another process growing on the card is neither its peak nor its holding, and each session holds its own arena', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gpuq-smi-proc-'));
+    const set = (file: 'dev' | 'proc', value: string) => writeFile(join(dir, file), `${value}\n`);
+    await set('dev', '1000, 79000, 80000');
+    await set('proc', '600');
+    // Another CUDA process (pid 999) is listed too; the card's figures count both.
+    const bin = join(dir, 'nvidia-smi');
+    await writeFile(bin, `#!/bin/sh
+case "$*" in
+  *compute-apps*) while true; do echo "999, 400"; echo "${process.pid}, $(cat ${dir}/proc)"; sleep 0.02; done ;;
+  *) while true; do cat ${dir}/dev; sleep 0.02; done ;;
+esac
+`);
+    await chmod(bin, 0o755);
+    const memory = new GpuMemory(new NvidiaSmi(bin), 'GPU-6ca8', 20, process.pid);
+    await memory.init();
+    expect(memory.perProcess).toBe(true);
+    const tracked = await memory.forSession('ppocr|bf16|cuda').track(async () => {
+      await set('proc', '2600'); // this session's arena grows by 2,000 MiB
+      await set('dev', '8000, 72000, 80000'); // while another process takes 5,000 MiB more
+      await new Promise((r) => setTimeout(r, 150));
+    });
+    expect(tracked.peakBytes).toBe(2000 * MIB);
+    expect(tracked.growthBytes).toBe(2000 * MIB);
+    await new Promise((r) => setTimeout(r, 100));
+    // Free on the card, plus what this process's arenas hold: for the session that grew it, and for the process.
+    expect(await memory.forSession('ppocr|bf16|cuda').availableBytes()).toBe((72_000 + 2000) * MIB);
+    expect(await memory.availableBytes()).toBe((72_000 + 2000) * MIB);
+    // Another session has an arena of its own: the first one's memory is not free to it.
+    expect(await memory.forSession('ppocr|fp32|cuda').availableBytes()).toBe(72_000 * MIB);
+    memory.close();
+  });
+
+  it('falls back to the card\'s figures where nvidia-smi lists no processes', async () => {
+    const gpu = fakeGpu(500);
+    const smi = Object.assign(gpu.smi, { monitorProcessMemory: () => ({ ready: Promise.resolve(), alive: false, latest: () => undefined }) });
+    const memory = new GpuMemory(smi, 'GPU-6ca8', 1, process.pid);
+    await memory.init();
+    expect(memory.perProcess).toBe(false);
+    expect((await memory.track(async () => gpu.set(900), { settle: false })).peakBytes).toBe(400 * MIB);
+  });
+});
+
 describe('CpuMemory', () => {
   it('sees a peak that came and went while the event loop was blocked', async () => {
     const memory = new CpuMemory(8 * 2 ** 30, 1);

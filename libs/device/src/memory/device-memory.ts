@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { DeviceCapability } from '#contracts';
-import type { MemoryMonitor, NvidiaSmi } from '../probe/nvidia-smi.js';
+import type { MemoryMonitor, NvidiaSmi, ProcessSample } from '../probe/nvidia-smi.js';
 
 /** Live memory of the device a worker drives, and the peak reached while a batch runs. */
 export interface DeviceMemory {
@@ -17,6 +17,12 @@ export interface DeviceMemory {
    * it, as the waits would slow every small batch.
    */
   track<T>(fn: () => Promise<T>, opts?: { settle?: boolean }): Promise<Tracked<T>>;
+  /**
+   * The same device as one session sees it. onnxruntime's CUDA provider gives each session an arena of its own,
+   * which keeps what it grew to: memory one session holds is free to that session's next batch but not to
+   * another's. Elsewhere (WebGPU's buffer cache is per process; the CPU has a budget) every session sees the whole.
+   */
+  forSession(key: string): DeviceMemory;
 }
 
 export interface Tracked<T> {
@@ -32,52 +38,82 @@ export interface Tracked<T> {
 }
 
 /**
- * GPU memory from nvidia-smi. WebGPU (Vulkan) processes are not listed per process, so the worker reads
- * device-wide figures: its baseline is the memory used when it started, and what it holds is the peak it
- * reached above that baseline while its own batches ran. One nvidia-smi process reads the card every
- * `sampleMs` for the worker's life; a batch's peak is the highest reading between its start and the first
- * reading after it ends.
+ * GPU memory from nvidia-smi. One nvidia-smi process reads the card every `sampleMs` for the worker's life; a
+ * batch's peak is the highest reading between its start and the first reading after it ends.
+ * - Device-wide (WebGPU: Vulkan processes are not listed per process): the worker's baseline is the memory used
+ *   when it started, and what it holds is the peak it reached above that baseline while its own batches ran.
+ * - Per process (CUDA, `pid` given): nvidia-smi lists CUDA processes with their own usage, read by a second
+ *   monitor, so the worker's peaks and holdings are its own even while another process grows on the card. The
+ *   CUDA provider's arena keeps what it grew to (in steps: 270 MB, 404 MB, 675 MB, 1.2 GB, 2.3 GB, 4.4 GB on the
+ *   H200), which the process reading shows as held. Where no process reading comes (nvidia-smi cannot list
+ *   processes, as in some containers), the device-wide figures are used.
  */
 export class GpuMemory implements DeviceMemory {
   private baselineUsed = 0;
+  private processBaseline?: number;
   private ownHeld = 0;
+  /** Per session (CUDA): what its arena grew to, summed over its runs' growth. */
+  private readonly heldBy = new Map<string, number>();
   private monitor?: MemoryMonitor;
-  constructor(private readonly smi: NvidiaSmi, private readonly gpuId: number | string, private readonly sampleMs = 50) {}
+  private processMonitor?: MemoryMonitor<ProcessSample>;
+  constructor(private readonly smi: NvidiaSmi, private readonly gpuId: number | string, private readonly sampleMs = 50, private readonly pid?: number) {}
 
   async init(): Promise<void> {
     this.baselineUsed = (await this.read()).usedBytes;
+    this.processBaseline = (await this.liveProcess())?.latest()?.usedBytes;
   }
 
-  async availableBytes(): Promise<number> {
+  /** Whether peaks and holdings are this process's own (per-process readings), not inferred from the card's. */
+  get perProcess(): boolean {
+    return this.processBaseline !== undefined && !!this.processMonitor?.alive;
+  }
+
+  forSession(key: string): DeviceMemory {
+    return {
+      availableBytes: () => this.availableBytes(key),
+      track: (fn, opts) => this.track(fn, { ...opts, session: key }),
+      forSession: (other) => this.forSession(other),
+    };
+  }
+
+  /** Free memory plus what this process holds and will reuse: all of it, or (CUDA) what `session`'s own arena holds. */
+  async availableBytes(session?: string): Promise<number> {
     const { usedBytes, freeBytes } = await this.read();
+    if (this.perProcess && session !== undefined) return freeBytes + (this.heldBy.get(session) ?? 0);
+    const own = this.perProcess ? this.processMonitor!.latest()?.usedBytes : undefined;
+    if (own !== undefined) return freeBytes + Math.max(0, own - this.processBaseline!);
     // If another process grew since our last batch, used - baseline exceeds what we hold: count only ours.
     return freeBytes + Math.min(this.ownHeld, Math.max(0, usedBytes - this.baselineUsed));
   }
 
-  async track<T>(fn: () => Promise<T>, { settle = true }: { settle?: boolean } = {}): Promise<Tracked<T>> {
-    const monitor = await this.live();
+  async track<T>(fn: () => Promise<T>, { settle = true, session }: { settle?: boolean; session?: string } = {}): Promise<Tracked<T>> {
+    const monitor = (this.perProcess ? await this.liveProcess() : undefined) ?? (await this.live());
+    const baseline = this.perProcess && monitor === this.processMonitor ? this.processBaseline! : this.baselineUsed;
     const readingWaitMs = 5 * this.sampleMs + 1000;
     // Settled tracking (calibration) starts from a reading taken now, not the monitor's latest, which can be up to
     // one interval old: on the H100 a small size measured right after a 17 GB one read that stale 17 GB as its
-    // own peak (session 4, synthetic model, 10,240 items).
+    // own peak (synthetic model, 10,240 items).
     const fresh = settle && monitor ? await monitor.sampleAfter(Date.now(), readingWaitMs) : undefined;
     const started = Date.now();
-    const startUsed = fresh?.usedBytes ?? (await this.read()).usedBytes;
+    const startUsed = fresh?.usedBytes ?? monitor?.latest()?.usedBytes ?? (await this.read()).usedBytes;
     let peakUsed = startUsed;
     try {
       const result = await fn();
       // The reading after the run closes its window; without a monitor, a reading now is all there is.
       const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), readingWaitMs) : monitor.latest()) : undefined;
       peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
-      return { result, peakBytes: Math.max(0, peakUsed - this.baselineUsed), growthBytes: Math.max(0, peakUsed - startUsed) };
+      const growthBytes = Math.max(0, peakUsed - startUsed);
+      if (session !== undefined) this.heldBy.set(session, (this.heldBy.get(session) ?? 0) + growthBytes);
+      return { result, peakBytes: Math.max(0, peakUsed - baseline), growthBytes };
     } finally {
-      this.ownHeld = Math.max(this.ownHeld, peakUsed - this.baselineUsed);
+      this.ownHeld = Math.max(this.ownHeld, peakUsed - baseline);
     }
   }
 
-  /** Stops the nvidia-smi monitor. */
+  /** Stops the nvidia-smi monitors. */
   close(): void {
     this.monitor?.close();
+    this.processMonitor?.close();
   }
 
   /** The running monitor, started again if nvidia-smi stopped; undefined when it cannot run. */
@@ -87,6 +123,16 @@ export class GpuMemory implements DeviceMemory {
       await this.monitor.ready;
     }
     return this.monitor.alive ? this.monitor : undefined;
+  }
+
+  /** The per-process monitor (CUDA), started again if it stopped; undefined without a pid or when it gives no reading. */
+  private async liveProcess(): Promise<MemoryMonitor<ProcessSample> | undefined> {
+    if (this.pid === undefined) return undefined;
+    if (!this.processMonitor?.alive) {
+      this.processMonitor = this.smi.monitorProcessMemory(this.gpuId, this.pid, this.sampleMs);
+      await this.processMonitor.ready;
+    }
+    return this.processMonitor.alive ? this.processMonitor : undefined;
   }
 
   private async read(): Promise<{ usedBytes: number; freeBytes: number }> {
@@ -109,6 +155,10 @@ export class CpuMemory implements DeviceMemory {
   async availableBytes(): Promise<number> {
     // Memory onnxruntime's arena keeps after a run is reused by the next run, so it is not subtracted.
     return this.budgetBytes;
+  }
+
+  forSession(): DeviceMemory {
+    return this;
   }
 
   async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
@@ -145,7 +195,8 @@ async function readPeakRss(): Promise<number | undefined> {
  */
 export async function openDeviceMemory(device: DeviceCapability, smi: NvidiaSmi, cpuBudget: number): Promise<DeviceMemory> {
   if (device.source === 'probed' && device.kind === 'gpu' && device.gpu) {
-    const memory = new GpuMemory(smi, device.gpu.uuid); // by UUID: indexes differ inside a GPU namespace
+    // By UUID: indexes differ inside a GPU namespace. CUDA processes are listed per process, so a CUDA worker reads its own.
+    const memory = new GpuMemory(smi, device.gpu.uuid, 50, device.provider === 'cuda' ? process.pid : undefined);
     await memory.init();
     return memory;
   }

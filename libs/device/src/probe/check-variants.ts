@@ -1,16 +1,19 @@
 import type { DeviceCapability, ModelVariantCheck, Precision } from '#contracts';
 import type { Logger } from '#config';
-import { listManifests, ModelVariantCache, verifyVariant } from '#inference';
+import { errorText, executionSummary, listManifests, verifyVariant, type SessionCache } from '#inference';
+import { judgeExecution } from '#scheduling';
 
 /**
- * Checks every built-in model's reduced-precision variants against fp32 on this device's provider, for each
- * precision the self-test proved. The self-test proves the provider computes in fp16; this proves a given model
- * survives it (measured on the H100: PP-OCRv4 in fp16 on webgpu is off by a mean of 0.0104 in its probability
- * map, twice the tolerance, and misses text lines that fp32 finds). Declared devices are taken as declared.
+ * Checks every built-in model's reduced-precision variants on this device's provider, for each precision the
+ * self-test proved: the variant is fitted to the provider's kernels (ops without a kernel in that precision stay
+ * float32), its trial run must compute at least `minShare` of its arithmetic in that precision (measured in
+ * onnxruntime's profile), and its output must stay within tolerance of fp32. The self-test proves the provider
+ * computes in fp16; this proves a given model survives it (measured on the H100: PP-OCRv4 in fp16 on webgpu is
+ * off by a mean of 0.0104 in its probability map, twice the tolerance, and misses text lines that fp32 finds).
+ * Declared devices are taken as declared.
  */
-export async function checkModelVariants(device: DeviceCapability, cacheDir: string, log: Logger): Promise<ModelVariantCheck[]> {
+export async function checkModelVariants(device: DeviceCapability, sessions: SessionCache, log: Logger, minShare: number): Promise<ModelVariantCheck[]> {
   if (device.source === 'declared') return [];
-  const variants = new ModelVariantCache(cacheDir);
   const byFile = new Map<string, Omit<ModelVariantCheck, 'model'>>();
   const checks: ModelVariantCheck[] = [];
   for (const manifest of listManifests()) {
@@ -20,11 +23,16 @@ export async function checkModelVariants(device: DeviceCapability, cacheDir: str
       let result = byFile.get(key);
       if (!result) {
         try {
-          const variantPath = await variants.getVariant(manifest.files.fp32, precision);
-          const v = await verifyVariant({ fp32Path: manifest.files.fp32, variantPath, precision, provider: device.provider });
-          result = { precision, passed: v.passed, meanAbsError: v.meanAbsError, maxAbsError: v.maxAbsError, tolerance: v.tolerance, error: v.error };
+          const fitted = await sessions.fitVariant(manifest, precision, device.provider);
+          const verdict = judgeExecution(precision, fitted.measurement, minShare);
+          const v = await verifyVariant({ fp32Path: manifest.files.fp32, variantPath: fitted.path, precision, provider: device.provider });
+          const error = [verdict.ok ? undefined : verdict.message, v.error ?? (v.passed ? undefined : `output off fp32 beyond tolerance (mean ${v.meanAbsError.toPrecision(3)}, max ${v.maxAbsError.toPrecision(3)})`)].filter(Boolean).join('; ');
+          result = {
+            precision, passed: verdict.ok && v.passed, meanAbsError: v.meanAbsError, maxAbsError: v.maxAbsError, tolerance: v.tolerance,
+            keptFp32: fitted.kept, measured: executionSummary(fitted.measurement), ...(error ? { error } : {}),
+          };
         } catch (err) {
-          result = { precision, passed: false, error: err instanceof Error ? err.message.slice(0, 300) : String(err) };
+          result = { precision, passed: false, error: errorText(err) };
         }
         byFile.set(key, result);
       }

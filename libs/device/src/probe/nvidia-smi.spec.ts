@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGpuQuery } from './nvidia-smi.js';
+import { parseGpuQuery, parseProcessLine } from './nvidia-smi.js';
 
 describe('parseGpuQuery', () => {
   it('reads the H100 line as nvidia-smi prints it', () => {
@@ -17,5 +17,13 @@ describe('parseGpuQuery', () => {
 
   it('reads several GPUs and ignores blank lines', () => {
     expect(parseGpuQuery('0, a, Tesla T4, 7.5, 15360, 15000, 535\n\n1, b, NVIDIA A10, 8.6, 23028, 22000, 535\n').map((g) => g.name)).toEqual(['Tesla T4', 'NVIDIA A10']);
+  });
+});
+
+describe('parseProcessLine', () => {
+  it('reads this process\'s line of --query-compute-apps and ignores the others and [N/A]', () => {
+    expect(parseProcessLine('4242, 2634', 4242)).toEqual({ usedBytes: 2634 * 1024 * 1024 });
+    expect(parseProcessLine('999, 2634', 4242)).toBeUndefined();
+    expect(parseProcessLine('4242, [N/A]', 4242)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { PRECISIONS, type DeviceCapability, type GpuInfo, type Precision, type ProviderName } from '#contracts';
 import type { Config, Logger } from '#config';
-import { listLoadableProviders, runSelfTest } from '#inference';
+import { probeProviders, runSelfTest, type ProviderProbe } from '#inference';
 import { CpuMemory } from '../memory/device-memory.js';
 import type { NvidiaSmi } from './nvidia-smi.js';
 
@@ -17,8 +17,39 @@ export class DeviceRefusedError extends Error {
   }
 }
 
-/** GPU providers in preference order; the first that loads drives the GPU. */
+/** GPU providers in preference order; the first that loads drives the GPU (GPU_PROVIDER=auto). */
 const GPU_PROVIDERS: ProviderName[] = ['cuda', 'webgpu'];
+
+/**
+ * Holds this process's CUDA work to its GPU and to exact float32, before anything loads CUDA (the probe's child
+ * processes inherit both):
+ * - CUDA_VISIBLE_DEVICES, unless already set (a worker host sets it), names the card by UUID, so the provider's
+ *   device 0 is the card whose memory the worker reads (CUDA's own numbering need not follow nvidia-smi's).
+ * - NVIDIA_TF32_OVERRIDE=0, unless CUDA_TF32 is on: the CUDA provider computes float32 MatMul/Conv in TF32 on
+ *   compute capability >= 8 by default, and onnxruntime-node passes it no option to stop that (only deviceId).
+ */
+export function pinCudaProcess(gpu: GpuInfo | undefined, config: Pick<Config, 'CUDA_TF32'>, env: NodeJS.ProcessEnv = process.env): void {
+  if (gpu && !env.CUDA_VISIBLE_DEVICES) env.CUDA_VISIBLE_DEVICES = gpu.uuid;
+  if (!config.CUDA_TF32) env.NVIDIA_TF32_OVERRIDE = '0';
+}
+
+/** GPU_INDEX or GPU_UUID, or else the single card CUDA_VISIBLE_DEVICES names: where the operator pointed this worker. */
+export function gpuSelection(config: Pick<Config, 'GPU_INDEX' | 'GPU_UUID'>, env: NodeJS.ProcessEnv = process.env): Pick<Config, 'GPU_INDEX' | 'GPU_UUID'> {
+  if (config.GPU_INDEX !== undefined || config.GPU_UUID !== undefined) return config;
+  const first = env.CUDA_VISIBLE_DEVICES?.split(',')[0]?.trim();
+  if (!first) return config;
+  if (/^GPU-[0-9a-fA-F-]+$/.test(first)) return { GPU_UUID: first };
+  return /^\d+$/.test(first) ? { GPU_INDEX: Number(first) } : config;
+}
+
+/** The GPU provider this worker uses (GPU_PROVIDER), or why none can be. */
+function chooseGpuProvider(wanted: Config['GPU_PROVIDER'], probes: ProviderProbe[]): { provider?: ProviderName; why: string } {
+  const loadable = (p: ProviderName) => probes.find((probe) => probe.provider === p);
+  const candidates = wanted === 'auto' ? GPU_PROVIDERS : [wanted];
+  const provider = candidates.find((p) => loadable(p)?.loadable);
+  const why = candidates.map((p) => `${p}: ${loadable(p)?.loadable ? 'loads' : loadable(p)?.error ?? 'not probed'}`).join('; ');
+  return { provider, why };
+}
 
 interface Declaration {
   name: string;
@@ -66,8 +97,8 @@ export function chooseGpu(config: Pick<Config, 'GPU_INDEX' | 'GPU_UUID'>, gpus: 
  * marked `declared`, and executed on the CPU provider.
  */
 export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): Promise<DeviceCapability> {
-  const availableProviders = await listLoadableProviders();
   if (config.WORKER_DECLARE) {
+    const availableProviders = (await probeProviders()).filter((p) => p.loadable).map((p) => p.provider);
     const d = parseDeclaration(config.WORKER_DECLARE);
     const totalBytes = Math.round(d.totalGb * 1e9);
     const isCpu = d.name === 'cpu';
@@ -82,10 +113,16 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
   }
 
   const gpus = config.WORKER_DEVICE === 'cpu' ? [] : await smi.listGpus();
-  const gpu = chooseGpu(config, gpus);
-  const gpuProvider = GPU_PROVIDERS.find((p) => availableProviders.includes(p));
+  const gpu = chooseGpu(gpuSelection(config), gpus);
+  pinCudaProcess(gpu, config);
+  const probes = await probeProviders();
+  const availableProviders = probes.filter((p) => p.loadable).map((p) => p.provider);
+  const { provider: gpuProvider, why } = chooseGpuProvider(config.GPU_PROVIDER, probes);
+  if (gpu && !gpuProvider && config.GPU_PROVIDER !== 'auto') {
+    throw new DeviceRefusedError(`GPU_PROVIDER=${config.GPU_PROVIDER} but it cannot create a session here (${why})`);
+  }
   if (config.WORKER_DEVICE === 'gpu' && (!gpu || !gpuProvider)) {
-    throw new DeviceRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (loaded: ${availableProviders.join(', ')})`}`);
+    throw new DeviceRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (${why})`}`);
   }
   if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
     // onnxruntime-node 1.30 has no WebGPU adapter selection: with several cards visible, Dawn takes its default
@@ -105,7 +142,7 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
     log.info({ gpu: gpu.name, computeCapability: gpu.computeCapability, provider: gpuProvider, selfTests }, 'GPU probed');
     return { source: 'probed', kind: 'gpu', provider: gpuProvider, gpu, totalBytes: gpu.totalBytes, provenPrecisions, selfTests, availableProviders };
   }
-  if (gpu) log.warn({ gpu: gpu.name, availableProviders }, 'a GPU is present but no GPU execution provider loads; serving the CPU');
+  if (gpu) log.warn({ gpu: gpu.name, availableProviders, why }, 'a GPU is present but no GPU execution provider loads; serving the CPU');
 
   const selfTests = await runSelfTest('cpu');
   const budget = config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget();

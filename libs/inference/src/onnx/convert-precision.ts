@@ -1,6 +1,7 @@
 import { DEFAULT_FP32_OPS, FP32_INPUT_SLOTS, TYPE_AGNOSTIC_OPS } from './fp32-blocklist.js';
 import { FLOAT16_MAX, type HalfFormat } from './half.js';
 import { ElemType, onnx, toNumber, type OnnxTypes } from './onnx-proto.js';
+import { BF16_OPSET, raiseOpset } from './opset-raise.js';
 import { makeCast } from './proto-helpers.js';
 import { ELEM_TYPE_OF, makeFloatTensor, readFloat32Tensor } from './tensor-data.js';
 import { inferElemTypes } from './tensor-types.js';
@@ -8,7 +9,7 @@ import { inferElemTypes } from './tensor-types.js';
 /**
  * Bumped whenever the converter's output changes for the same input, so cached variants are rebuilt.
  */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 
 /** Options of {@link convertModelPrecision}. */
 export interface ConvertPrecisionOptions {
@@ -31,6 +32,8 @@ export interface PrecisionConversion {
   /** Float tensors (initializers and Constant values) now stored in the target format. */
   convertedTensors: number;
   insertedCasts: number;
+  /** The opset the model declared before a bf16 conversion raised it (see opset-raise.ts); absent when unchanged. */
+  opsetRaisedFrom?: number;
 }
 
 /** Thrown for models the converter cannot convert faithfully (subgraphs, external data). */
@@ -43,9 +46,10 @@ export class UnsupportedModelError extends Error {
 
 /**
  * Converts a float32 ONNX model to fp16 or bf16, like onnxconverter-common's float16 converter:
- * graph inputs and outputs stay float32 (Casts are inserted after inputs and before outputs), float32
- * initializers and Constant tensors are stored in the target format, value_info types follow, and ops that
- * must stay float32 get Casts around them.
+ * graph inputs and outputs stay float32 (Casts are inserted after inputs and before outputs: onnxruntime-node
+ * cannot pass bf16 tensors), float32 initializers and Constant tensors are stored in the target format,
+ * value_info types follow, and ops that must stay float32 get Casts around them. For bf16 the model's opset is
+ * raised to 22 first, where Conv and its kin admit bf16.
  */
 export function convertModelPrecision(fp32Model: Uint8Array, target: HalfFormat, opts: ConvertPrecisionOptions = {}): Uint8Array {
   return convertModelPrecisionDetailed(fp32Model, target, opts).model;
@@ -61,6 +65,7 @@ export function convertModelPrecisionDetailed(
   const graph = model.graph;
   if (!graph) throw new UnsupportedModelError('model has no graph');
   rejectSubgraphs(graph);
+  const opsetBefore = target === 'bf16' ? raiseOpset(model, BF16_OPSET) : undefined;
   // protobufjs decodes every message as its class (arrays and strings present); the I-types only say "maybe".
   const converter = new GraphConverter(graph as unknown as DecodedGraph, target, new Set([...DEFAULT_FP32_OPS, ...(opts.keepFp32Ops ?? [])]));
   converter.run();
@@ -70,6 +75,7 @@ export function convertModelPrecisionDetailed(
     keptFp32Nodes: converter.kept,
     convertedTensors: converter.convertedTensors,
     insertedCasts: converter.insertedCasts,
+    ...(opsetBefore !== undefined && opsetBefore < BF16_OPSET ? { opsetRaisedFrom: opsetBefore } : {}),
   };
 }
 

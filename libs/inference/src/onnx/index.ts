@@ -7,3 +7,4 @@ export * from './model-builder.js';
 export * from './synthetic-text-image.js';
 export * from './variant-cache.js';
 export * from './verify-variant.js';
+export * from './opset-raise.js';

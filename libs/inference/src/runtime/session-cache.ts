@@ -1,24 +1,50 @@
-import type { Precision, ProviderName } from '#contracts';
+import * as ort from 'onnxruntime-node';
+import type { ExecutionMeasurement, Precision, ProviderName } from '#contracts';
 import type { ModelManifest } from '../models/manifest.js';
+import { syntheticTextImage } from '../onnx/synthetic-text-image.js';
 import { ModelVariantCache } from '../onnx/variant-cache.js';
+import { summarizeExecution } from './execution-profile.js';
+import { ProviderVariants, type KeptOp, type ProbeInput, type ProviderVariant } from './provider-variants.js';
 import { executionProvider } from './session-options.js';
 import { SessionThread, type ThreadedSession } from './session-thread.js';
+
+/** A model's session on this worker's provider, with what it keeps in float32 and what it was measured to run in. */
+export interface ModelSession extends ThreadedSession {
+  /** `model|precision|provider`: one session per key in a process. */
+  readonly key: string;
+  readonly precision: Precision;
+  readonly provider: ProviderName;
+  /** Op types the variant keeps in float32 on this provider, and why. */
+  readonly kept: readonly KeptOp[];
+  /** What the session's first run computed in (element types) and where (providers); undefined before it ran. */
+  measurement(): ExecutionMeasurement | undefined;
+}
+
+export interface SessionCacheOptions {
+  /** Op types every reduced-precision variant keeps in float32 (VARIANT_KEEP_FP32_OPS). */
+  keepFp32Ops?: readonly string[];
+}
+
+/** Side of the synthetic page a variant's trial run uses: kernels do not depend on the size, and small is quick. */
+const TRIAL_SIZE = 320;
 
 /**
  * One onnxruntime session per (model, precision, provider), created on first use and kept: creating a
  * session costs 0.3–0.75 s on the H100's WebGPU provider, far more than a small batch. The sessions live on
  * their own thread (session-thread.ts), so a running batch never stops the worker's heartbeats and locks.
+ * Reduced-precision variants are fitted to the provider's kernels first (provider-variants.ts), and every
+ * session's first run is profiled, so what it computes in is measured, not assumed.
  */
 export class SessionCache {
-  private readonly sessions = new Map<string, Promise<ThreadedSession>>();
+  private readonly sessions = new Map<string, Promise<ModelSession>>();
   private thread?: SessionThread;
-  private readonly variants: ModelVariantCache;
+  private readonly variants: ProviderVariants;
 
-  constructor(cacheDir: string) {
-    this.variants = new ModelVariantCache(cacheDir);
+  constructor(cacheDir: string, private readonly options: SessionCacheOptions = {}) {
+    this.variants = new ProviderVariants(new ModelVariantCache(cacheDir), (path, provider, input) => this.trialRun(path, provider, input));
   }
 
-  get(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ThreadedSession> {
+  get(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ModelSession> {
     if (this.thread && !this.thread.healthy) {
       // The sessions died with their thread: start over on a new one.
       this.sessions.clear();
@@ -27,12 +53,17 @@ export class SessionCache {
     const key = `${manifest.id}|${precision}|${provider}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.create(manifest, precision, provider);
+      session = this.create(key, manifest, precision, provider);
       this.sessions.set(key, session);
       // A failed creation must not be cached: the next job tries again (and reports its own error).
       session.catch(() => this.sessions.delete(key));
     }
     return session;
+  }
+
+  /** The variant of `manifest` in `precision` fitted to `provider` (converted and tried once per process). */
+  fitVariant(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ProviderVariant> {
+    return this.variants.fit(manifest.files.fp32, precision, provider, precision === 'fp32' ? [] : this.options.keepFp32Ops ?? [], trialInput(manifest));
   }
 
   loadedModels(): string[] {
@@ -47,9 +78,35 @@ export class SessionCache {
     this.thread = undefined;
   }
 
-  private async create(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ThreadedSession> {
-    const path = await this.variants.getVariant(manifest.files.fp32, precision);
-    this.thread ??= new SessionThread();
-    return this.thread.create(path, { executionProviders: [executionProvider(provider)], graphOptimizationLevel: 'all' });
+  private async create(key: string, manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ModelSession> {
+    const fitted = precision === 'fp32' ? undefined : await this.fitVariant(manifest, precision, provider);
+    const session = await this.threadNow().create(fitted?.path ?? manifest.files.fp32, sessionOptions(provider), { profileFirstRun: true });
+    return Object.assign(session, {
+      key, precision, provider, kept: fitted?.kept ?? [],
+      measurement: () => (session.firstRun ? summarizeExecution(session.firstRun, provider) : undefined),
+    });
   }
+
+  private async trialRun(path: string, provider: ProviderName, input: ProbeInput) {
+    const session = await this.threadNow().create(path, sessionOptions(provider), { profileFirstRun: true });
+    try {
+      await session.run({ [input.name]: new ort.Tensor('float32', input.data.slice(), input.dims) });
+      return session.firstRun ?? [];
+    } finally {
+      await session.release();
+    }
+  }
+
+  private threadNow(): SessionThread {
+    this.thread ??= new SessionThread();
+    return this.thread;
+  }
+}
+
+function sessionOptions(provider: ProviderName) {
+  return { executionProviders: [executionProvider(provider)], graphOptimizationLevel: 'all' as const };
+}
+
+function trialInput(manifest: ModelManifest): ProbeInput {
+  return { name: manifest.input.name, data: syntheticTextImage(TRIAL_SIZE, TRIAL_SIZE), dims: [1, manifest.input.channels, TRIAL_SIZE, TRIAL_SIZE] };
 }

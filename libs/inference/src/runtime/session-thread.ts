@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { parseProfile, takeProfileFile, type ProfiledNode } from './execution-profile.js';
 
 /**
  * onnxruntime sessions on a thread of their own. onnxruntime-node's `run` holds the calling thread for the
@@ -15,6 +19,11 @@ export interface ThreadedSession {
   readonly outputNames: readonly string[];
   /** Runs a batch. A feed whose typed array spans its whole buffer is moved to the thread, not copied: it is empty afterwards. */
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  /**
+   * The nodes of the session's first run as onnxruntime's profiler saw them (element types, provider), for a
+   * session created with `profileFirstRun`; undefined before that run.
+   */
+  readonly firstRun?: readonly ProfiledNode[];
   release(): Promise<void>;
 }
 
@@ -25,7 +34,7 @@ interface WireTensor {
 }
 
 type Request =
-  | { op: 'create'; path: string; options: ort.InferenceSession.SessionOptions }
+  | { op: 'create'; path: string; options: ort.InferenceSession.SessionOptions; profiled: boolean }
   | { op: 'run'; session: number; feeds: Record<string, WireTensor> }
   | { op: 'release'; session: number };
 
@@ -41,12 +50,19 @@ parentPort.on('message', async ({ id, request }) => {
     const ort = await loaded;
     if (request.op === 'create') {
       const session = await ort.InferenceSession.create(request.path, request.options);
+      session.profiling = request.profiled;
       sessions.set(next, session);
       parentPort.postMessage({ id, result: { session: next++, inputNames: session.inputNames, outputNames: session.outputNames } });
     } else if (request.op === 'run') {
       const feeds = {};
       for (const [name, t] of Object.entries(request.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const outputs = await sessions.get(request.session).run(feeds);
+      const session = sessions.get(request.session);
+      const outputs = await session.run(feeds);
+      // The first run only: the profile says what the session computes in; later runs are not slowed by it.
+      if (session.profiling) {
+        session.endProfiling();
+        session.profiling = false;
+      }
       const result = {};
       for (const [name, t] of Object.entries(outputs)) result[name] = wire(t);
       const buffers = Object.values(result).map((t) => t.data.buffer);
@@ -99,10 +115,21 @@ export class SessionThread {
     return this.failure === undefined;
   }
 
-  async create(path: string, options: ort.InferenceSession.SessionOptions): Promise<ThreadedSession> {
-    const { session, inputNames, outputNames } = (await this.call({ op: 'create', path, options })) as { session: number; inputNames: string[]; outputNames: string[] };
+  /**
+   * Creates a session on the thread. With `profileFirstRun`, onnxruntime profiles the session's first run and
+   * `firstRun` then holds its nodes: what precision and provider each really ran in.
+   */
+  async create(path: string, options: ort.InferenceSession.SessionOptions, { profileFirstRun = false } = {}): Promise<ThreadedSession> {
+    const profilePrefix = profileFirstRun ? join(tmpdir(), `gpuq-profile-${process.pid}-${randomBytes(6).toString('hex')}`) : undefined;
+    const sessionOptions = profilePrefix ? { ...options, enableProfiling: true, profileFilePrefix: profilePrefix } : options;
+    const { session, inputNames, outputNames } = (await this.call({ op: 'create', path, options: sessionOptions, profiled: !!profilePrefix })) as { session: number; inputNames: string[]; outputNames: string[] };
+    let firstRun: ProfiledNode[] | undefined;
+    let profilePending = !!profilePrefix;
     return {
       inputNames, outputNames,
+      get firstRun() {
+        return firstRun;
+      },
       run: async (feeds) => {
         const wire: Record<string, WireTensor> = {};
         const moved: ArrayBuffer[] = [];
@@ -113,6 +140,10 @@ export class SessionThread {
           if (view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) moved.push(view.buffer);
         }
         const outputs = (await this.call({ op: 'run', session, feeds: wire }, moved)) as Record<string, WireTensor>;
+        if (profilePending) {
+          profilePending = false;
+          firstRun = parseProfile(await takeProfileFile(profilePrefix!));
+        }
         return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, new ort.Tensor(t.type, t.data as never, t.dims)]));
       },
       release: async () => void (await this.call({ op: 'release', session })),

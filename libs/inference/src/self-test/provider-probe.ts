@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '#contracts';
 import { errorText } from '../onnx/error-text.js';
 import { buildMlpModel } from '../onnx/model-builder.js';
@@ -16,9 +15,10 @@ export interface ProviderProbe {
 }
 
 /**
- * Providers (of cuda, webgpu, cpu) that onnxruntime-node bundles and that can create a tiny float32 session
- * here, in preference order. Each is tried in a child process with a timeout: a GPU driver that hangs or aborts
- * while initializing (WebGPU without an adapter, a broken CUDA install) must not take the worker with it.
+ * Providers (of cuda, webgpu, cpu) that can create a tiny float32 session here, in preference order. Each is
+ * tried in a child process with a timeout: a GPU driver that hangs or aborts while initializing (WebGPU without
+ * an adapter, a broken CUDA install) must not take the worker with it. onnxruntime's own list is no guide:
+ * it calls cuda `bundled: false` even where the CUDA provider's libraries are installed and load.
  */
 export async function listLoadableProviders(timeoutMs = 15_000): Promise<ProviderName[]> {
   const probes = await probeProviders(timeoutMs);
@@ -27,16 +27,8 @@ export async function listLoadableProviders(timeoutMs = 15_000): Promise<Provide
 
 /** {@link listLoadableProviders} with the reason for each provider that did not load. */
 export async function probeProviders(timeoutMs = 15_000): Promise<ProviderProbe[]> {
-  const bundled = new Set(
-    typeof ort.listSupportedBackends === 'function'
-      ? ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name)
-      : ['cpu'],
-  );
   const probes: ProviderProbe[] = [];
-  for (const provider of KNOWN_PROVIDERS) {
-    if (!bundled.has(provider)) probes.push({ provider, loadable: false, error: 'not bundled with this onnxruntime-node build' });
-    else probes.push(await probeProvider(provider, timeoutMs));
-  }
+  for (const provider of KNOWN_PROVIDERS) probes.push(await probeProvider(provider, timeoutMs));
   return probes;
 }
 

@@ -31,10 +31,13 @@ describe('runSelfTest on the CPU provider', () => {
 });
 
 describe('listLoadableProviders', () => {
-  it('finds cpu, and webgpu fails on this GPU-less machine without hanging', async () => {
+  it('finds cpu, tries cuda by creating a session, and webgpu fails on this GPU-less machine without hanging', async () => {
     const probes = await probeProviders(20_000);
     expect(probes.find((p) => p.provider === 'cpu')).toEqual({ provider: 'cpu', loadable: true });
-    expect(probes.find((p) => p.provider === 'cuda')).toMatchObject({ loadable: false, error: expect.stringContaining('not bundled') });
+    // Tried by creating a session, whatever onnxruntime's list says (it calls cuda `bundled: false` even where it
+    // loads); here, without the CUDA provider's libraries, onnxruntime says why.
+    const cuda = probes.find((p) => p.provider === 'cuda')!;
+    if (!cuda.loadable) expect(cuda.error).toMatch(/cuda/i);
     expect(await listLoadableProviders()).toContain('cpu');
   });
 });

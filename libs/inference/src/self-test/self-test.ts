@@ -7,9 +7,8 @@ import { compareOutputs } from '../onnx/compare-outputs.js';
 import { errorText } from '../onnx/error-text.js';
 import { buildMlpModel, mlpReference, type MlpModelOptions } from '../onnx/model-builder.js';
 import { seededRandom, uniformArray } from '../onnx/seeded-random.js';
-import { ELEM_TYPE_OF } from '../onnx/tensor-data.js';
+import { computedIn, ortProviderName, parseProfile, takeProfileFile, type ProfiledNode } from '../runtime/execution-profile.js';
 import { executionProvider } from '../runtime/session-options.js';
-import { executedWeightTypes } from './executed-dtype.js';
 import { SELF_TEST_RELATIVE_TOLERANCE } from './self-test-tolerance.js';
 
 const BATCH = 4;
@@ -18,7 +17,8 @@ const mlpOptions = (dtype: Precision): MlpModelOptions => ({ inputWidth: 64, hid
 /**
  * Proves which precisions `provider` really executes: for each, a tiny MLP built in that format runs in
  * onnxruntime and is compared with a JavaScript reference. A precision passes only when the output is within
- * tolerance AND onnxruntime's optimized graph still holds the weights in that format (no silent float32 fallback).
+ * tolerance AND onnxruntime's profile of the run shows every node computing in that format on that provider
+ * (no silent float32 fallback, no node handed to another provider).
  */
 export async function runSelfTest(provider: ProviderName, precisions: readonly Precision[] = PRECISIONS): Promise<SelfTestResult[]> {
   const workDir = await mkdtemp(join(tmpdir(), 'gpuq-self-test-'));
@@ -38,7 +38,7 @@ async function testPrecision(provider: ProviderName, precision: Precision, workD
   const reference = mlpReference(opts, x, BATCH);
   const scale = Math.max(1, ...Array.from(reference, Math.abs));
   const tolerance = SELF_TEST_RELATIVE_TOLERANCE[precision] * scale;
-  const optimizedPath = join(workDir, `${precision}.optimized.onnx`);
+  const profilePrefix = join(workDir, `${precision}-profile`);
   const started = performance.now();
   const base = { provider, precision, tolerance };
 
@@ -46,19 +46,20 @@ async function testPrecision(provider: ProviderName, precision: Precision, workD
   try {
     session = await ort.InferenceSession.create(buildMlpModel(opts), {
       executionProviders: [executionProvider(provider)],
-      optimizedModelFilePath: optimizedPath,
-      // Serializing a fully optimized graph logs a portability warning on every run; it is only read here.
+      enableProfiling: true,
+      profileFilePrefix: profilePrefix,
       logSeverityLevel: 3,
     });
     const output = await session.run({ x: new ort.Tensor('float32', x, [BATCH, opts.inputWidth]) });
+    session.endProfiling();
     const y = output.y!.data as Float32Array;
     const ms = Math.round(performance.now() - started);
     const { maxAbsError } = compareOutputs(reference, y);
 
-    const fallback = await precisionFallback(optimizedPath, precision, provider);
+    const fallback = precisionFallback(parseProfile(await takeProfileFile(profilePrefix)), precision, provider);
     if (fallback) return { ...base, passed: false, maxAbsError, ms, error: fallback };
     if (!(maxAbsError <= tolerance)) {
-      return { ...base, passed: false, maxAbsError, ms, error: `max abs error ${maxAbsError} exceeds tolerance ${tolerance}` };
+      return { ...base, passed: false, maxAbsError, ms, error: `max abs error ${maxAbsError} exceeds tolerance ${tolerance}${tf32Hint(provider, precision)}` };
     }
     return { ...base, passed: true, maxAbsError, ms };
   } catch (error) {
@@ -68,17 +69,35 @@ async function testPrecision(provider: ProviderName, precision: Precision, workD
   }
 }
 
-/** A message when onnxruntime ran the graph in another format than `precision`; undefined when it did not. */
-async function precisionFallback(optimizedPath: string, precision: Precision, provider: ProviderName): Promise<string | undefined> {
-  let types: number[];
-  try {
-    types = await executedWeightTypes(optimizedPath);
-  } catch (error) {
-    // Unverifiable is not proven: advertising a precision the device may fake would break the precision promise.
-    return `could not read onnxruntime's optimized graph to confirm ${precision} execution: ${errorText(error, 200)}`;
+/** Nodes that only move data (boundary Casts, copies between host and device) and carry no arithmetic. */
+const DATA_MOVEMENT = /^(Cast|Identity|MemcpyFromHost|MemcpyToHost)$/;
+
+/**
+ * A message when the profiled run computed some node in another format than `precision`, or on another provider;
+ * undefined when every node ran as built. On a provider without fp16 kernels onnxruntime inserts Casts to float32
+ * around such nodes and the run still succeeds: this is where that shows.
+ */
+export function precisionFallback(nodes: readonly ProfiledNode[], precision: Precision, provider: ProviderName): string | undefined {
+  if (nodes.length === 0) return `onnxruntime's profile of the ${precision} run holds no nodes: ${precision} cannot be confirmed`;
+  const onProvider = ortProviderName(provider);
+  const compute = nodes.filter((n) => !DATA_MOVEMENT.test(n.op));
+  const otherFormat = compute.filter((n) => computedIn(n) !== precision);
+  const otherProvider = nodes.filter((n) => n.provider !== onProvider);
+  const list = (ns: readonly ProfiledNode[]) => ns.slice(0, 4).map((n) => `${n.name} (${n.op})`).join(', ') + (ns.length > 4 ? ` and ${ns.length - 4} more` : '');
+  if (otherFormat.length > 0) {
+    const formats = [...new Set(otherFormat.map(computedIn))].join('/');
+    return `not ${precision} throughout: ${otherFormat.length} of ${compute.length} nodes computed in ${formats} on the ${provider} provider: ${list(otherFormat)} (onnxruntime inserted Casts around them: no ${precision} kernel)`;
   }
-  const expected = ELEM_TYPE_OF[precision];
-  const other = types.filter((t) => t !== expected).length;
-  if (types.length > 0 && other === 0) return undefined;
-  return `onnxruntime's ${provider} provider ran the ${precision} graph in another format: ${other} of ${types.length} weight tensors in its optimized graph are not ${precision} (no ${precision} kernels; it inserted Casts)`;
+  if (otherProvider.length > 0) return `${otherProvider.length} of ${nodes.length} nodes ran on ${[...new Set(otherProvider.map((n) => n.provider))].join(', ')}, not ${onProvider}: ${list(otherProvider)}`;
+  return undefined;
+}
+
+/**
+ * On Ampere and newer the CUDA provider computes float32 MatMul and Conv in TF32 (10-bit mantissa) unless
+ * NVIDIA_TF32_OVERRIDE=0; onnxruntime-node cannot pass the provider's own use_tf32 option.
+ */
+function tf32Hint(provider: ProviderName, precision: Precision): string {
+  return provider === 'cuda' && precision === 'fp32' && process.env.NVIDIA_TF32_OVERRIDE !== '0'
+    ? ' (the CUDA provider computes float32 MatMul/Conv in TF32 on compute capability >= 8 unless NVIDIA_TF32_OVERRIDE=0)'
+    : '';
 }

@@ -1,0 +1,69 @@
+/**
+ * PP-OCRv4 in each precision side by side through the real stack (API + Redis + one worker on its device): per
+ * precision a one-page job first (the worker calibrates on first contact), then a job of PAGES sample pages.
+ * Prints one JSON line per precision: images/s and the batch it ran at, peak memory predicted vs measured, what the
+ * session was measured to compute in (share of the arithmetic, nodes per provider), and the drawn text lines found
+ * on the sample pages (and whether each page's boxes match those of the first precision). Then where `auto` goes.
+ * Run with the API up: node dist/bench/precisions.js [apiUrl] [pages] [precisions, default bf16,fp16,fp32] [samplesDir]
+ * (ALLOW_CPU=1 lets the jobs run on a CPU worker: a smoke run without a GPU).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GpuqClient } from '#client';
+import type { ImageResult, JobRecord } from '#contracts';
+import { matchLines, type PixelRect } from '../test/fixtures/text-images.js';
+import { writeSampleImages } from '../test/fixtures/write-samples.js';
+
+const [api = 'http://127.0.0.1:8080', pagesArg = '96', precisionsArg = 'bf16,fp16,fp32', samplesDir = 'samples'] = process.argv.slice(2);
+const client = new GpuqClient(api);
+const emit = (o: object) => console.log(JSON.stringify(o));
+
+// Samples written where text can be rendered (lines.json holds the drawn boxes); a GPU machine may have no fonts.
+if (!existsSync(join(samplesDir, 'lines.json'))) await writeSampleImages(samplesDir);
+const lines = JSON.parse(await readFile(join(samplesDir, 'lines.json'), 'utf8')) as Array<{ file: string; boxes: PixelRect[] }>;
+const pngs = await Promise.all(lines.map((l) => readFile(join(samplesDir, l.file))));
+const pages = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}.png`, data: pngs[i % pngs.length]! }));
+
+const allowCpu: Record<string, string> = process.env.ALLOW_CPU === '1' ? { allowCpu: 'true' } : {};
+async function run(n: number, fields: Record<string, string>): Promise<{ job: JobRecord; results: ImageResult[]; wallMs: number }> {
+  const started = Date.now();
+  const accepted = await client.submit(pages(n), { ...fields, ...allowCpu });
+  if (accepted.status !== 202) throw new Error(`submit ${JSON.stringify(fields)} answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  const job = await client.waitForJob(accepted.body.id as string, 600_000, 50);
+  return { job, results: (await client.results(job.id)).results, wallMs: Date.now() - started };
+}
+
+let firstBoxes: ImageResult['boxes'][] | undefined;
+for (const precision of precisionsArg.split(',')) {
+  const warm = await run(1, { precision });
+  const { job, results, wallMs } = await run(Number(pagesArg), { precision });
+  const found = results.slice(0, lines.length).map((r, i) => ({ file: lines[i]!.file, ...matchLines(lines[i]!.boxes, r.boxes.map((b) => b.box)) }));
+  const first = firstBoxes;
+  firstBoxes ??= results.slice(0, lines.length).map((r) => r.boxes);
+  const m = job.precision.measured;
+  emit({
+    kind: 'precision', precision, state: job.state, error: job.error, className: job.className, used: job.precision.used,
+    calibration: warm.job.events.find((e) => e.message.startsWith('calibrated'))?.message, calibrationWallMs: warm.wallMs,
+    images: job.progress.done, wallMs, timings: job.timings,
+    batches: [...new Set(results.map((r) => r.batchSize))],
+    peakBytes: job.peakBytes, predictedPeakBytes: job.predictedPeakBytes,
+    peakOverPredicted: job.peakBytes && job.predictedPeakBytes ? Number((job.peakBytes / job.predictedPeakBytes).toFixed(3)) : undefined,
+    measured: m && { flopsShare: m.flopsShare, computeNodes: m.computeNodes, placement: m.placement, exceptions: [...new Set(m.exceptions.map((e) => `${e.op} ${e.precision} ${e.provider}`))] },
+    linesFound: found,
+    sameBoxCountAsFirst: first ? results.slice(0, lines.length).map((r, i) => r.boxes.length === first[i]!.length) : undefined,
+    events: job.events.filter((e) => ['oom', 'drift', 'failed', 'reroute'].includes(e.kind)).map((e) => `${e.kind}: ${e.message.slice(0, 300)}`),
+  });
+}
+
+const auto = await client.submit(pages(1), { precision: 'auto' });
+emit({ kind: 'auto', status: auto.status, className: auto.body.className, precision: auto.body.precision });
+const workers = await client.workers();
+emit({
+  kind: 'workers',
+  workers: workers.map((w) => ({
+    workerId: w.workerId, gpu: w.device.gpu?.name, cc: w.device.gpu?.computeCapability, provider: w.device.provider, source: w.device.source,
+    proven: w.device.provenPrecisions, classes: w.classes, selfTests: w.device.selfTests, variantChecks: w.device.variantChecks,
+  })),
+});
+process.exit(0);

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ProviderName } from '#contracts';
+import { convertModelPrecision, type ConvertPrecisionOptions } from '../onnx/convert-precision.js';
+import type { HalfFormat } from '../onnx/half.js';
+import { syntheticTextImage } from '../onnx/synthetic-text-image.js';
+import { PPOCR_DET_PATH } from '../onnx/test-support.js';
+import { ModelVariantCache } from '../onnx/variant-cache.js';
+import type { ProfiledNode } from './execution-profile.js';
+import { ProviderVariants, type ProbeInput } from './provider-variants.js';
+import { SessionCache } from './session-cache.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'gpuq-provider-variants-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const input: ProbeInput = { name: 'x', data: syntheticTextImage(64, 64), dims: [1, 3, 64, 64] };
+const CUDA = 'CUDAExecutionProvider';
+const node = (op: string, type: string, provider = CUDA): ProfiledNode => ({ name: op.toLowerCase(), op, provider, inputs: [{ type, shape: [1, 8, 4, 4] }, { type, shape: [8, 8, 3, 3] }], outputs: [{ type, shape: [1, 8, 4, 4] }] });
+
+/** A converter that records the keep list of every conversion. */
+function recordingCache(name: string) {
+  const keepLists: string[][] = [];
+  const convert = (model: Uint8Array, target: HalfFormat, opts?: ConvertPrecisionOptions) => {
+    keepLists.push([...(opts?.keepFp32Ops ?? [])]);
+    return convertModelPrecision(model, target, opts);
+  };
+  return { keepLists, cache: new ModelVariantCache(join(dir, name), convert) };
+}
+
+describe('ProviderVariants', () => {
+  it('keeps in float32 what the provider has no kernel for, or quietly ran elsewhere, until the trial runs on the provider', async () => {
+    const { keepLists, cache } = recordingCache('cuda-like');
+    // What the 1.29 CUDA provider does with a bf16 model, in the two ways it shows a missing kernel.
+    const trials: Array<(path: string) => ProfiledNode[]> = [
+      () => { throw new Error("Could not find an implementation for Clip(13) node with name 'p2o.Clip.0'"); },
+      () => [node('Conv', 'bfloat16'), node('Resize', 'bfloat16', 'CPUExecutionProvider')],
+      () => [node('Conv', 'bfloat16'), node('Resize', 'float'), node('Clip', 'float')],
+    ];
+    let calls = 0;
+    const variants = new ProviderVariants(cache, async (path: string, provider: ProviderName) => {
+      expect(provider).toBe('cuda');
+      return trials[calls++]!(path);
+    });
+    const fitted = await variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', ['Sigmoid'], input);
+    expect(fitted.kept).toEqual([
+      { op: 'Sigmoid', reason: 'configured (VARIANT_KEEP_FP32_OPS)' },
+      { op: 'Clip', reason: expect.stringMatching(/^no bf16 kernel on cuda: Could not find an implementation for Clip\(13\)/) },
+      { op: 'Resize', reason: 'no bf16 kernel on cuda: onnxruntime ran 1 Resize node(s) in bf16 on CPUExecutionProvider' },
+    ]);
+    expect(keepLists).toEqual([['Sigmoid'], ['Clip', 'Sigmoid'], ['Clip', 'Resize', 'Sigmoid']]);
+    expect(fitted.path).toMatch(/\.bf16\.k[0-9a-f]{8}\.c\d+\.onnx$/);
+    expect(fitted.measurement).toMatchObject({ provider: CUDA, flopsShare: { bf16: 1 } });
+    // Fitted once per process.
+    expect(await variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', ['Sigmoid'], input)).toBe(fitted);
+    expect(calls).toBe(3);
+  });
+
+  it('gives up with onnxruntime’s words when keeping the op did not help', async () => {
+    const { cache } = recordingCache('stuck');
+    const variants = new ProviderVariants(cache, async () => {
+      throw new Error("Could not find an implementation for Less(13) node with name ''");
+    });
+    await expect(variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', [], input)).rejects.toThrow(/Less\(13\)/);
+  });
+});
+
+describe('SessionCache on the CPU provider (real sessions)', () => {
+  it('measures a session on its first run: what it computed in and where', async () => {
+    const sessions = new SessionCache(join(dir, 'sessions'));
+    try {
+      const { getManifest } = await import('../models/manifest.js');
+      const { detectBatch } = await import('./text-detector.js');
+      const manifest = getManifest('ppocr-v4-det-640')!;
+      const session = await sessions.get(manifest, 'fp32', 'cpu');
+      expect(session.measurement()).toBeUndefined();
+      const S = manifest.input.size;
+      await detectBatch(session, manifest, [{ data: syntheticTextImage(S, S), meta: { width: S, height: S, scale: 1 } }]);
+      expect(session.measurement()).toMatchObject({ provider: 'CPUExecutionProvider', flopsShare: { fp32: 1 }, exceptions: [] });
+      // fp16 on the CPU loads (onnxruntime inserts Casts to float32 itself), so nothing is kept; its measurement tells.
+      const fp16 = await sessions.fitVariant(manifest, 'fp16', 'cpu');
+      expect(fp16.kept).toEqual([]);
+      expect(fp16.measurement.flopsShare).toEqual({ fp32: 1 });
+    } finally {
+      await sessions.release();
+    }
+  });
+});
