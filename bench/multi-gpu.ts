@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GpuqClient } from '#client';
 import type { JobRecord, WorkerAdvert } from '#contracts';
-import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
+import { samplePages } from './sample-pages.js';
 import { NvidiaSmi } from '#device';
 
 const [api = 'http://127.0.0.1:8080', jobsArg = '8', pagesArg = '60'] = process.argv.slice(2);
@@ -24,8 +24,8 @@ const smi = new NvidiaSmi();
 const gpus = await smi.listGpus();
 const emit = (o: object) => console.log(JSON.stringify(o));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pngs = await Promise.all(sampleImages().map(async (s) => (await renderTextImage(s)).png));
-const images = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ name: `${tag}-p${i}.png`, data: pngs[i % pngs.length]! }));
+const samples = await samplePages(process.env.SAMPLES_DIR ?? 'samples');
+const images = (n: number, tag: string) => samples.pages(n).map((p) => ({ ...p, name: `${tag}-${p.name}` }));
 
 async function startHost(indices: string): Promise<{ host: ChildProcess; workers: WorkerAdvert[] }> {
   const spawnedAt = Date.now();

@@ -7,23 +7,16 @@
  * Run with the API up: node dist/bench/precisions.js [apiUrl] [pages] [precisions, default bf16,fp16,fp32] [samplesDir]
  * (ALLOW_CPU=1 lets the jobs run on a CPU worker: a smoke run without a GPU).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GpuqClient } from '#client';
 import type { ImageResult, JobRecord } from '#contracts';
-import { matchLines, type PixelRect } from '../test/fixtures/text-images.js';
-import { writeSampleImages } from '../test/fixtures/write-samples.js';
+import { matchLines } from '../test/fixtures/text-images.js';
+import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', pagesArg = '96', precisionsArg = 'bf16,fp16,fp32', samplesDir = 'samples'] = process.argv.slice(2);
 const client = new GpuqClient(api);
 const emit = (o: object) => console.log(JSON.stringify(o));
 
-// Samples written where text can be rendered (lines.json holds the drawn boxes); a GPU machine may have no fonts.
-if (!existsSync(join(samplesDir, 'lines.json'))) await writeSampleImages(samplesDir);
-const lines = JSON.parse(await readFile(join(samplesDir, 'lines.json'), 'utf8')) as Array<{ file: string; boxes: PixelRect[] }>;
-const pngs = await Promise.all(lines.map((l) => readFile(join(samplesDir, l.file))));
-const pages = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}.png`, data: pngs[i % pngs.length]! }));
+const { lines, pages } = await samplePages(samplesDir);
 
 const allowCpu: Record<string, string> = process.env.ALLOW_CPU === '1' ? { allowCpu: 'true' } : {};
 async function run(n: number, fields: Record<string, string>): Promise<{ job: JobRecord; results: ImageResult[]; wallMs: number }> {

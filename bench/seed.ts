@@ -5,16 +5,13 @@
  * failure events with their figures), what the worker advertises afterwards, and how a second bf16 job is answered.
  * Run with the API and that worker up: node dist/bench/seed.js [apiUrl] [pages] [samplesDir]
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GpuqClient } from '#client';
+import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', pagesArg = '16', samplesDir = 'samples'] = process.argv.slice(2);
 const client = new GpuqClient(api);
 const emit = (o: object) => console.log(JSON.stringify(o));
-const lines = JSON.parse(await readFile(join(samplesDir, 'lines.json'), 'utf8')) as Array<{ file: string }>;
-const pngs = await Promise.all(lines.map((l) => readFile(join(samplesDir, l.file))));
-const pages = Array.from({ length: Number(pagesArg) }, (_, i) => ({ name: `p${i}.png`, data: pngs[i % pngs.length]! }));
+const pages = (await samplePages(samplesDir)).pages(Number(pagesArg));
 
 for (const attempt of ['first', 'second']) {
   const submitted = await client.submit(pages, { precision: 'bf16' });

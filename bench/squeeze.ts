@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GpuqClient } from '#client';
 import type { JobRecord } from '#contracts';
-import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
+import { samplePages } from './sample-pages.js';
 import { NvidiaSmi } from '#device';
 
 const [api = 'http://127.0.0.1:8080', countArg = '240', keepArg = '768', holdArg = '15'] = process.argv.slice(2);
@@ -28,8 +28,7 @@ const client = new GpuqClient(api);
 const smi = new NvidiaSmi();
 const emit = (o: object) => console.log(JSON.stringify(o));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pngs = await Promise.all(sampleImages().map(async (s) => (await renderTextImage(s)).png));
-const images = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}.png`, data: pngs[i % pngs.length]! }));
+const images = (await samplePages(process.env.SAMPLES_DIR ?? 'samples')).pages;
 
 let worker: ChildProcess | undefined;
 async function stopWorker(): Promise<void> {

@@ -3,12 +3,11 @@
  * one result as JSON. Run: node dist/bench/submit-samples.js [apiUrl] [count] [precision] [allowCpu]
  */
 import { GpuqClient } from '#client';
-import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
+import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', count = '6', precision = 'auto', allowCpu = 'false'] = process.argv.slice(2);
 const client = new GpuqClient(api);
-const pngs = await Promise.all(sampleImages().map(async (s) => (await renderTextImage(s)).png));
-const images = Array.from({ length: Number(count) }, (_, i) => ({ name: `sample-${i}.png`, data: pngs[i % pngs.length]! }));
+const images = (await samplePages(process.env.SAMPLES_DIR ?? 'samples')).pages(Number(count));
 const accepted = await client.submit(images, { precision, allowCpu });
 console.log(JSON.stringify({ kind: 'submit', ...accepted }));
 if (accepted.status !== 202) process.exit(1);
