@@ -40,13 +40,16 @@ describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () =>
     const job = await waitForJob(api.url, accepted.body.id as string, 120_000);
     expect(job.state).toBe('completed');
     expect(job.progress).toEqual({ done: 3, total: 3 });
-    expect(job.precision).toMatchObject({ policy: 'auto', promised: 'fp32', used: 'fp32', provider: 'cpu' });
+    expect(job.precision).toMatchObject({ policy: 'auto', promised: 'fp32', used: 'fp32', provider: 'cpu', source: 'measured' });
+    // Measured, not copied from the promise: onnxruntime's profile of the session's run.
+    expect(job.precision.measured).toMatchObject({ provider: 'CPUExecutionProvider', flopsShare: { fp32: 1 }, exceptions: [] });
+    expect(job.events.map((e) => e.message)).toContainEqual(expect.stringMatching(/^ran in fp32: measured 100\.0 % of the arithmetic in fp32/));
     expect(job.timings?.runMs).toBeGreaterThan(0);
 
     const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
     expect(results.map((r) => r.index)).toEqual([0, 1, 2]);
     for (const [i, result] of results.entries()) {
-      expect(result).toMatchObject({ precision: 'fp32', provider: 'cpu', filename: `sample-${i}.png` });
+      expect(result).toMatchObject({ precision: 'fp32', precisionSource: 'measured', measured: { computedIn: 'fp32', share: 1 }, provider: 'cpu', filename: `sample-${i}.png` });
       // Every drawn line is covered by a detected box of comparable size...
       for (const expected of rendered[i]!.boxes) {
         const best = Math.max(...result.boxes.map((b) => coverage(expected, b.box)));

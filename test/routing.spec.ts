@@ -55,6 +55,10 @@ describe('routing by proven precision across three worker processes', () => {
       expect(job.precision.promised).toBe(c.promised);
       const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
       expect(c.allowed, `${JSON.stringify(c.fields)} ran on ${results[0]!.workerId}`).toContain(results[0]!.workerId);
+      // Declared workers compute fp32 on the CPU provider, and say so in the answer, the record and every result.
+      expect(c.res.body.precision.reason).toContain('declared (not measured)');
+      expect(job.precision).toMatchObject({ source: 'declared', used: 'fp32', measured: { flopsShare: { fp32: 1 }, provider: 'CPUExecutionProvider' } });
+      expect(results[0]).toMatchObject({ precisionSource: 'declared', precision: 'fp32', measured: { computedIn: 'fp32', share: 1 } });
     }
   });
 
@@ -76,6 +80,7 @@ describe('routing by proven precision across three worker processes', () => {
     const auto = await submit(api.url, [{ name: 'r.png', data: image }], { model: 'ppocr-v4-det-640' });
     expect(auto.body.precision.promised).toBe('fp16');
     expect(auto.body.precision.reason).toMatch(/bf16/);
+    expect(auto.body.precision.reason).toContain('fp16 declared (not measured) on 1 live worker(s)');
     const job = await waitForJob(api.url, auto.body.id as string, 60_000);
     expect(job.state).toBe('completed');
   });
