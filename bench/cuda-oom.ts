@@ -6,7 +6,7 @@
 import { detectBatch, getManifest, SessionCache, syntheticTextImage } from '#inference';
 import { classifyError } from '#scheduling';
 
-const batch = Number(process.argv[2] ?? 256);
+const batch = Number(process.argv[2] ?? 640);
 const manifest = getManifest('ppocr-v4-det')!;
 const S = manifest.input.size;
 const page = { data: syntheticTextImage(S, S), meta: { width: S, height: S, scale: 1 } };

@@ -1,11 +1,14 @@
 /**
- * PP-OCRv4 in each precision side by side through the real stack (API + Redis + one worker on its device): per
- * precision a one-page job first (the worker calibrates on first contact), then a job of PAGES sample pages.
- * Prints one JSON line per precision: images/s and the batch it ran at, peak memory predicted vs measured, what the
- * session was measured to compute in (share of the arithmetic, nodes per provider), and the drawn text lines found
- * on the sample pages (and whether each page's boxes match those of the first precision). Then where `auto` goes.
- * Run with the API up: node dist/bench/precisions.js [apiUrl] [pages] [precisions, default bf16,fp16,fp32] [samplesDir]
- * (ALLOW_CPU=1 lets the jobs run on a CPU worker: a smoke run without a GPU).
+ * PP-OCRv4 in each precision side by side through the real stack (API + Redis + one worker on its device), in two
+ * phases so that memory is measured the way a worker meets a job (PHASE, default both):
+ *   calibrate  a one-page job per precision: the worker calibrates on first contact;
+ *   measure    (run it on a freshly started worker, which reads the stored profiles) a job of PAGES sample pages per
+ *              precision: images/s and the batch it ran at, peak memory predicted vs measured, what the session was
+ *              measured to compute in (share of the arithmetic, nodes per provider), and the drawn text lines found
+ *              on the sample pages; then where `auto` goes and what the worker advertises.
+ * A fresh worker matters on CUDA: a session's arena keeps what calibration's largest batch grew it to.
+ * One JSON line per job. Run with the API up: node dist/bench/precisions.js [apiUrl] [pages] [precisions] [samplesDir]
+ * (precisions default bf16,fp16,fp32; ALLOW_CPU=1 lets the jobs run on a CPU worker: a smoke run without a GPU).
  */
 import { GpuqClient } from '#client';
 import type { ImageResult, JobRecord } from '#contracts';
@@ -19,25 +22,35 @@ const emit = (o: object) => console.log(JSON.stringify(o));
 const { lines, pages } = await samplePages(samplesDir);
 
 const allowCpu: Record<string, string> = process.env.ALLOW_CPU === '1' ? { allowCpu: 'true' } : {};
-async function run(n: number, fields: Record<string, string>): Promise<{ job: JobRecord; results: ImageResult[]; wallMs: number }> {
+const phase = process.env.PHASE ?? 'both';
+
+async function run(n: number, fields: Record<string, string>): Promise<{ job: JobRecord; results: ImageResult[]; wallMs: number } | undefined> {
   const started = Date.now();
   const accepted = await client.submit(pages(n), { ...fields, ...allowCpu });
-  if (accepted.status !== 202) throw new Error(`submit ${JSON.stringify(fields)} answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  if (accepted.status !== 202) {
+    emit({ kind: 'refused', fields, status: accepted.status, body: accepted.body });
+    return undefined;
+  }
   const job = await client.waitForJob(accepted.body.id as string, 600_000, 50);
   return { job, results: (await client.results(job.id)).results, wallMs: Date.now() - started };
 }
 
 let firstBoxes: ImageResult['boxes'][] | undefined;
 for (const precision of precisionsArg.split(',')) {
-  const warm = await run(1, { precision });
-  const { job, results, wallMs } = await run(Number(pagesArg), { precision });
+  if (phase !== 'measure') {
+    const warm = await run(1, { precision });
+    if (warm) emit({ kind: 'calibration', precision, state: warm.job.state, wallMs: warm.wallMs, calibration: warm.job.events.find((e) => e.message.startsWith('calibrated'))?.message });
+  }
+  if (phase === 'calibrate') continue;
+  const measured = await run(Number(pagesArg), { precision });
+  if (!measured) continue;
+  const { job, results, wallMs } = measured;
   const found = results.slice(0, lines.length).map((r, i) => ({ file: lines[i]!.file, ...matchLines(lines[i]!.boxes, r.boxes.map((b) => b.box)) }));
   const first = firstBoxes;
   firstBoxes ??= results.slice(0, lines.length).map((r) => r.boxes);
   const m = job.precision.measured;
   emit({
     kind: 'precision', precision, state: job.state, error: job.error, className: job.className, used: job.precision.used,
-    calibration: warm.job.events.find((e) => e.message.startsWith('calibrated'))?.message, calibrationWallMs: warm.wallMs,
     images: job.progress.done, wallMs, timings: job.timings,
     batches: [...new Set(results.map((r) => r.batchSize))],
     peakBytes: job.peakBytes, predictedPeakBytes: job.predictedPeakBytes,
@@ -49,6 +62,7 @@ for (const precision of precisionsArg.split(',')) {
   });
 }
 
+if (phase === 'calibrate') process.exit(0);
 const auto = await client.submit(pages(1), { precision: 'auto' });
 emit({ kind: 'auto', status: auto.status, className: auto.body.className, precision: auto.body.precision });
 const workers = await client.workers();

@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   configureRuntime({ webgpuBufferCache: config.WEBGPU_BUFFER_CACHE });
   if (positionals[0] === 'probe') {
     // No Redis needed: the device alone, probed and checked as a worker's start-up does.
-    const log = createLogger('cli', config.LOG_LEVEL);
+    const log = createLogger('cli', config.LOG_LEVEL, 2);
     const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
     const device = await probeDevice(config, new NvidiaSmi(), log);
     const variantChecks = config.VARIANT_CHECKS ? await checkModelVariants(device, sessions, log, config.PRECISION_MIN_SHARE) : [];
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
         if (!manifest) throw new Error(`--model must be one of ${listManifests().map((m) => m.id).join(', ')}`);
         const precision = values.precision as Precision;
         if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}`);
-        const log = createLogger('cli', config.LOG_LEVEL);
+        const log = createLogger('cli', config.LOG_LEVEL, 2);
         const smi = new NvidiaSmi();
         const device = await probeDevice(config, smi, log);
         if (!device.provenPrecisions.includes(precision)) {

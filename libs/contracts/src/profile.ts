@@ -6,6 +6,11 @@ export interface ProfilePoint {
   batch: number;
   peakBytes: number;
   ms?: number;
+  /**
+   * Timed, but its memory is not this size's own: it was measured after a larger size on a device that keeps
+   * what a run grew to (the CUDA provider's arena), so `peakBytes` is that larger size's. Memory predictions skip it.
+   */
+  timedOnly?: true;
 }
 
 /**

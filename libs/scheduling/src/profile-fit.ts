@@ -15,7 +15,8 @@ export interface ProfileFit {
  * size cannot separate what the model costs from what each image costs). A negative slope (noise) is
  * clamped to zero: memory never shrinks as the batch grows, and the line is refitted as a constant.
  */
-export function fitProfile(points: ProfilePoint[]): ProfileFit {
+export function fitProfile(allPoints: ProfilePoint[]): ProfileFit {
+  const points = memoryPoints(allPoints);
   for (const p of points) {
     if (!(p.batch > 0) || !Number.isFinite(p.batch) || !(p.peakBytes >= 0) || !Number.isFinite(p.peakBytes)) {
       throw new Error(`invalid profile point: batch ${p.batch}, peakBytes ${p.peakBytes}`);
@@ -78,7 +79,8 @@ export function predictBytes(
 }
 
 /** The largest peak measured at any size up to the first measured size ≥ `batch`; undefined above them all. */
-function measuredCeiling(points: readonly ProfilePoint[], batch: number): number | undefined {
+function measuredCeiling(allPoints: readonly ProfilePoint[], batch: number): number | undefined {
+  const points = memoryPoints(allPoints);
   let next = Infinity;
   for (const p of points) if (p.batch >= batch && p.batch < next) next = p.batch;
   if (next === Infinity) return undefined;
@@ -106,7 +108,8 @@ export interface EnvelopeFit extends ProfileFit {
  * over-prediction only means a slightly smaller batch. So the line keeps its slope and its intercept is
  * raised until every measured point is at or below it.
  */
-export function fitEnvelope(points: ProfilePoint[]): EnvelopeFit {
+export function fitEnvelope(allPoints: ProfilePoint[]): EnvelopeFit {
+  const points = memoryPoints(allPoints);
   const fit = fitProfile(points);
   const raisedBytes = Math.max(0, ...points.map((p) => p.peakBytes - (fit.fixedBytes + fit.perItemBytes * p.batch)));
   const fixedBytes = fit.fixedBytes + raisedBytes;
@@ -132,7 +135,8 @@ export interface MeasuredMargin {
  * worst under-prediction becomes the margin, never below `floor` nor above `ceiling`. A provider whose memory
  * is a clean line earns a thin margin and fills the card; one whose memory jumps in steps pays for them.
  */
-export function measuredMargin(points: ProfilePoint[], floor: number, ceiling = 0.5): MeasuredMargin {
+export function measuredMargin(allPoints: ProfilePoint[], floor: number, ceiling = 0.5): MeasuredMargin {
+  const points = memoryPoints(allPoints);
   let worst = 0;
   let worstAt: number | undefined;
   for (const [i, p] of points.entries()) {
@@ -143,4 +147,9 @@ export function measuredMargin(points: ProfilePoint[], floor: number, ceiling = 
     if (under > worst) [worst, worstAt] = [under, p.batch];
   }
   return { marginFraction: Math.min(ceiling, Math.max(floor, worst)), worstHeldOutUnder: worst, ...(worstAt !== undefined ? { worstAt } : {}) };
+}
+
+/** The points whose memory is their own (not `timedOnly`). */
+function memoryPoints<P extends ProfilePoint>(points: readonly P[]): P[] {
+  return points.filter((p) => !p.timedOnly);
 }

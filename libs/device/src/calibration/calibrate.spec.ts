@@ -16,6 +16,7 @@ function fakeDevice(fixed: number, perItem: number, capacity: number, msFor: (n:
       return { result, peakBytes: fixed + perItem * last, growthBytes: fixed + perItem * last };
     },
     forSession: () => memory,
+    keepsGrowth: false,
   };
   const runBatch = async (n: number) => {
     if (fixed + perItem * n > capacity) throw new OutOfMemoryError(`Failed to allocate memory for requested buffer of size ${perItem * n}`);

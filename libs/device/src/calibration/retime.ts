@@ -95,7 +95,9 @@ export async function retime(input: CalibrationInput, points: ProfilePoint[], fi
   const measureNew = async (sizes: number[]) => {
     for (const n of sizes) {
       try {
-        points.push(await measureBatch(input.runBatch, input.memory, n, 1, OUT_OF_ORDER_WARMUPS));
+        const point = await measureBatch(input.runBatch, input.memory, n, 1, OUT_OF_ORDER_WARMUPS);
+        // Measured after larger sizes: where memory stays held (CUDA's arena), its peak is theirs, not its own.
+        points.push(input.memory.keepsGrowth ? { ...point, timedOnly: true } : point);
       } catch (err) {
         if (classifyError(err).kind !== 'oom') throw err;
       }

@@ -23,6 +23,11 @@ export interface DeviceMemory {
    * another's. Elsewhere (WebGPU's buffer cache is per process; the CPU has a budget) every session sees the whole.
    */
   forSession(key: string): DeviceMemory;
+  /**
+   * True where memory a run grew stays held until the process ends (the CUDA provider's arena): a size measured
+   * after a larger one reads the larger one's memory, so its peak is not its own.
+   */
+  readonly keepsGrowth: boolean;
 }
 
 export interface Tracked<T> {
@@ -69,11 +74,19 @@ export class GpuMemory implements DeviceMemory {
   }
 
   forSession(key: string): DeviceMemory {
+    const self = this;
     return {
       availableBytes: () => this.availableBytes(key),
       track: (fn, opts) => this.track(fn, { ...opts, session: key }),
       forSession: (other) => this.forSession(other),
+      get keepsGrowth() {
+        return self.keepsGrowth;
+      },
     };
+  }
+
+  get keepsGrowth(): boolean {
+    return this.perProcess;
   }
 
   /** Free memory plus what this process holds and will reuse: all of it, or (CUDA) what `session`'s own arena holds. */
@@ -103,8 +116,11 @@ export class GpuMemory implements DeviceMemory {
       const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), readingWaitMs) : monitor.latest()) : undefined;
       peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
       const growthBytes = Math.max(0, peakUsed - startUsed);
-      if (session !== undefined) this.heldBy.set(session, (this.heldBy.get(session) ?? 0) + growthBytes);
-      return { result, peakBytes: Math.max(0, peakUsed - baseline), growthBytes };
+      if (session === undefined || !this.perProcess) return { result, peakBytes: Math.max(0, peakUsed - baseline), growthBytes };
+      // CUDA: what this session's arena holds after the run is its peak; other sessions' arenas are not its memory.
+      const held = (this.heldBy.get(session) ?? 0) + growthBytes;
+      this.heldBy.set(session, held);
+      return { result, peakBytes: held, growthBytes };
     } finally {
       this.ownHeld = Math.max(this.ownHeld, peakUsed - baseline);
     }
@@ -160,6 +176,9 @@ export class CpuMemory implements DeviceMemory {
   forSession(): DeviceMemory {
     return this;
   }
+
+  /** onnxruntime's CPU arena keeps what it grew to as well, but the budget is not read from the device. */
+  readonly keepsGrowth = false;
 
   async track<T>(fn: () => Promise<T>): Promise<Tracked<T>> {
     const before = process.memoryUsage.rss();

@@ -27,6 +27,13 @@ export function isComputeOp(op: string): boolean {
   return COMPUTE_OPS.test(op);
 }
 
+/** Nodes that only move or re-type data (Casts, copies between host and device) and carry no arithmetic. */
+const DATA_MOVEMENT = /^(Cast|Identity|MemcpyFromHost|MemcpyToHost)$/;
+
+export function isDataMovement(op: string): boolean {
+  return DATA_MOVEMENT.test(op);
+}
+
 /** Where onnxruntime writes a session's profile: `<prefix>_<date>.json` (the node binding does not return the name). */
 export async function takeProfileFile(prefix: string): Promise<unknown[]> {
   const dir = dirname(prefix);

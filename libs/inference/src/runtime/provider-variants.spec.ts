@@ -45,7 +45,7 @@ describe('ProviderVariants', () => {
     const fitted = await variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', ['Sigmoid'], input);
     expect(fitted.kept).toEqual([
       { op: 'Sigmoid', reason: 'configured (VARIANT_KEEP_FP32_OPS)' },
-      { op: 'Clip', reason: expect.stringMatching(/^no bf16 kernel on cuda: Could not find an implementation for Clip\(13\)/) },
+      { op: 'Clip', reason: 'no bf16 kernel on cuda: onnxruntime says "Could not find an implementation for Clip(13) node with name \'p2o.Clip.0\'"' },
       { op: 'Resize', reason: 'no bf16 kernel on cuda: onnxruntime ran 1 Resize node(s) in bf16 on CPUExecutionProvider' },
     ]);
     expect(keepLists).toEqual([['Sigmoid'], ['Clip', 'Sigmoid'], ['Clip', 'Resize', 'Sigmoid']]);
@@ -54,6 +54,20 @@ describe('ProviderVariants', () => {
     // Fitted once per process.
     expect(await variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', ['Sigmoid'], input)).toBe(fitted);
     expect(calls).toBe(3);
+  });
+
+  it('reads the other way the CUDA provider says a bf16 kernel is missing, and leaves Casts placed on the CPU alone', async () => {
+    const { keepLists, cache } = recordingCache('cuda-h200');
+    const trials: Array<() => ProfiledNode[]> = [
+      // Seen on the H200 (onnxruntime 1.29) for PP-OCRv4 in bf16.
+      () => { throw new Error("Exception during initialization: /onnxruntime_src/onnxruntime/core/optimizer/transformer_memcpy.cc:253 bool onnxruntime::TransformerMemcpyImpl::IsNodeCompatibleWithProvider(const onnxruntime::Node&) const !node_provider_type.empty() was false. Provider type for BatchNormalization node with name 'p2o.BatchNormalization.0' is not set."); },
+      () => [node('Conv', 'bfloat16'), node('Cast', 'bfloat16', 'CPUExecutionProvider')],
+    ];
+    let calls = 0;
+    const fitted = await new ProviderVariants(cache, async () => trials[calls++]!()).fit(PPOCR_DET_PATH, 'bf16', 'cuda', [], input);
+    expect(fitted.kept.map((k) => k.op)).toEqual(['BatchNormalization']);
+    expect(fitted.kept[0]!.reason).toMatch(/Provider type for BatchNormalization node/);
+    expect(keepLists).toEqual([[], ['BatchNormalization']]);
   });
 
   it('gives up with onnxruntime’s words when keeping the op did not help', async () => {

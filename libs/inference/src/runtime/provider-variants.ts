@@ -1,7 +1,7 @@
 import type { ExecutionMeasurement, Precision, ProviderName } from '#contracts';
 import { errorText } from '../onnx/error-text.js';
 import type { ModelVariantCache } from '../onnx/variant-cache.js';
-import { ortProviderName, precisionOfType, summarizeExecution, type ProfiledNode } from './execution-profile.js';
+import { isDataMovement, ortProviderName, precisionOfType, summarizeExecution, type ProfiledNode } from './execution-profile.js';
 
 /** An op type a variant keeps in float32, and why (onnxruntime's own words where it gave the reason). */
 export interface KeptOp {
@@ -31,7 +31,12 @@ export interface ProbeInput {
  */
 export type TrialRun = (path: string, provider: ProviderName, input: ProbeInput) => Promise<readonly ProfiledNode[]>;
 
-const MISSING_KERNEL = /Could not find an implementation for (\w+)\(\d+\) node/;
+/**
+ * How onnxruntime says an op has no kernel in a precision: no provider has one ("Could not find an
+ * implementation"), or, when the CUDA or WebGPU provider is asked, the node was left with no provider at all
+ * (seen on the H200 with onnxruntime 1.29 for a bf16 BatchNormalization: "Provider type for … node … is not set").
+ */
+const MISSING_KERNEL = [/Could not find an implementation for (\w+)\(\d+\) node with name '[^']*'/, /Provider type for (\w+) node with name '[^']*' is not set/];
 
 /**
  * Variants fitted to a provider's kernels. Which ops a provider runs in bf16 (or fp16) differs by provider and
@@ -67,12 +72,15 @@ export class ProviderVariants {
       try {
         nodes = await this.trial(path, provider, input);
       } catch (error) {
-        const missing = MISSING_KERNEL.exec(errorText(error, 2000))?.[1];
+        const text = errorText(error, 2000);
+        const said = MISSING_KERNEL.map((p) => p.exec(text)).find(Boolean);
+        const missing = said?.[1];
         if (precision === 'fp32' || !missing || kept.some((k) => k.op === missing)) throw error;
-        kept.push({ op: missing, reason: `no ${precision} kernel on ${provider}: ${errorText(error, 200)}` });
+        kept.push({ op: missing, reason: `no ${precision} kernel on ${provider}: onnxruntime says "${said![0]}"` });
         continue;
       }
-      const fellBack = provider === 'cpu' || precision === 'fp32' ? [] : nodes.filter((n) => n.provider !== onProvider && touches(n, precision));
+      // Casts and copies run where onnxruntime finds convenient (shape work on the CPU); only arithmetic counts.
+      const fellBack = provider === 'cpu' || precision === 'fp32' ? [] : nodes.filter((n) => n.provider !== onProvider && !isDataMovement(n.op) && touches(n, precision));
       const ops = [...new Set(fellBack.map((n) => n.op))].filter((op) => !kept.some((k) => k.op === op));
       if (ops.length === 0) return { path, precision, provider, kept, measurement: summarizeExecution(nodes, provider) };
       for (const op of ops) {

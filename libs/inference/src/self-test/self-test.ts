@@ -7,7 +7,7 @@ import { compareOutputs } from '../onnx/compare-outputs.js';
 import { errorText } from '../onnx/error-text.js';
 import { buildMlpModel, mlpReference, type MlpModelOptions } from '../onnx/model-builder.js';
 import { seededRandom, uniformArray } from '../onnx/seeded-random.js';
-import { computedIn, ortProviderName, parseProfile, takeProfileFile, type ProfiledNode } from '../runtime/execution-profile.js';
+import { computedIn, isDataMovement, ortProviderName, parseProfile, takeProfileFile, type ProfiledNode } from '../runtime/execution-profile.js';
 import { executionProvider } from '../runtime/session-options.js';
 import { SELF_TEST_RELATIVE_TOLERANCE } from './self-test-tolerance.js';
 
@@ -69,9 +69,6 @@ async function testPrecision(provider: ProviderName, precision: Precision, workD
   }
 }
 
-/** Nodes that only move data (boundary Casts, copies between host and device) and carry no arithmetic. */
-const DATA_MOVEMENT = /^(Cast|Identity|MemcpyFromHost|MemcpyToHost)$/;
-
 /**
  * A message when the profiled run computed some node in another format than `precision`, or on another provider;
  * undefined when every node ran as built. On a provider without fp16 kernels onnxruntime inserts Casts to float32
@@ -80,7 +77,7 @@ const DATA_MOVEMENT = /^(Cast|Identity|MemcpyFromHost|MemcpyToHost)$/;
 export function precisionFallback(nodes: readonly ProfiledNode[], precision: Precision, provider: ProviderName): string | undefined {
   if (nodes.length === 0) return `onnxruntime's profile of the ${precision} run holds no nodes: ${precision} cannot be confirmed`;
   const onProvider = ortProviderName(provider);
-  const compute = nodes.filter((n) => !DATA_MOVEMENT.test(n.op));
+  const compute = nodes.filter((n) => !isDataMovement(n.op));
   const otherFormat = compute.filter((n) => computedIn(n) !== precision);
   const otherProvider = nodes.filter((n) => n.provider !== onProvider);
   const list = (ns: readonly ProfiledNode[]) => ns.slice(0, 4).map((n) => `${n.name} (${n.op})`).join(', ') + (ns.length > 4 ? ` and ${ns.length - 4} more` : '');
