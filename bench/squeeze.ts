@@ -10,11 +10,15 @@
  * For each: total time, micro-batch sizes over time, OOM events, device memory sampled every 250 ms. JSON lines.
  * Run: node dist/bench/squeeze.js [apiUrl] [images] [keepMiB] [holdS]
  * Env: SQUEEZE_SCENARIOS (default all: undisturbed,squeeze-mid,squeeze-cold; the warm-up always runs),
- * SQUEEZE_PRECISION (default auto) and SQUEEZE_ALLOW_CPU=1 for the jobs' precision policy.
+ * SQUEEZE_PRECISION (default auto) and SQUEEZE_ALLOW_CPU=1 for the jobs' precision policy, SQUEEZE_SCALE_PROFILE
+ * (a factor, e.g. 0.25): before the cold worker starts, the stored profiles of the model are replaced by ones
+ * scaled by it, a profile that under-asks (as one measured on another card of the same name could), so the cold
+ * worker's first batch runs out of memory for real and the OOM loop has to recover.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GpuqClient } from '#client';
 import type { JobRecord } from '#contracts';
+import { createRedis, Keys, ProfileRepository } from '#queue';
 import { samplePages } from './sample-pages.js';
 import { NvidiaSmi } from '#device';
 
@@ -131,6 +135,19 @@ async function scenario(name: string, opts: { atFraction?: number; action?: () =
   });
 }
 
+/** Replaces the stored profiles of the default model by copies whose memory is scaled by `factor` (see the header). */
+async function scaleStoredProfiles(factor: number): Promise<void> {
+  if (factor === 1) return;
+  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const profiles = new ProfileRepository(redis, new Keys(process.env.GPUQ_PREFIX ?? 'gpuq'));
+  for (const p of (await profiles.list()).filter((x) => x.model === 'ppocr-v4-det')) {
+    const scaled = { ...p, fixedBytes: Math.round(p.fixedBytes * factor), perItemBytes: Math.round(p.perItemBytes * factor), points: p.points.map((q) => ({ ...q, peakBytes: Math.round(q.peakBytes * factor) })) };
+    await profiles.put(scaled);
+    emit({ kind: 'profile-scaled', precision: p.precision, factor, perItemBytes: [p.perItemBytes, scaled.perItemBytes] });
+  }
+  redis.disconnect();
+}
+
 const hog = new Hog();
 await hog.ready();
 await startWorker();
@@ -150,6 +167,7 @@ if (scenarios.has('squeeze-cold')) {
   // Cold: the worker's cached buffers go with it, the other process takes the card, a new worker starts and
   // meets a card with KEEP_MIB free; the other process lets go HOLD_S seconds after the job was submitted.
   await stopWorker();
+  await scaleStoredProfiles(Number(process.env.SQUEEZE_SCALE_PROFILE ?? 1));
   await hog.take(keepMiB);
   await startWorker();
   await scenario('squeeze-cold', { atFraction: 0, action: async () => void setTimeout(() => void hog.free(), holdS * 1000) });

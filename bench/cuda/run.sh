@@ -3,14 +3,13 @@
 #   bash bench/cuda/run.sh <mode>...     modes run in order; figures go to $OUT/results.jsonl (JSON lines)
 # Modes:
 #   probe        what the device proves (self-tests, variants fitted and measured), TF32 off and on (gpuq probe)
-#   cuda-oom     a batch far past the card on one CUDA session, then a small batch on the same session
 #   precisions   API + Redis + one worker; PP-OCRv4 in bf16, fp16 and fp32 side by side (bench/precisions.ts):
 #                calibrated first (by the worker on first contact, or by `gpuq calibrate --max-batch N` when
 #                CALIBRATE_MAX_BATCH is set), then measured on a freshly started worker
 #   seed         a worker whose variants keep Conv in float32: a bf16 job is caught (bench/seed.ts), first with
 #                start-up variant checks off (caught per job), then on (caught at start)
 #   squeeze      another process holds all but SQUEEZE_KEEP_MIB of the card while a cold worker meets a job (bench/squeeze.ts);
-#                run it before `precisions` on a fresh Redis: without a calibrated profile the worker fits by the prior
+#                with SQUEEZE_SCALE_PROFILE (e.g. 0.25) the stored profile under-asks and the first batch runs out for real
 # Redis and the API are started once (setsid) and stay up for later calls while the machine is held.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -51,7 +50,6 @@ for mode in "$@"; do
     probe)
       timeout 300 node dist/apps/cli/src/main.js probe 2>> "$LOG" | as_line probe >> "$R"
       CUDA_TF32=true VARIANT_CHECKS=false timeout 120 node dist/apps/cli/src/main.js probe 2>> "$LOG" | as_line probe-tf32 >> "$R" ;;
-    cuda-oom) timeout 180 node dist/bench/cuda-oom.js "${OOM_BATCH:-640}" >> "$R" 2>> "$LOG" ;;
     precisions)
       # Calibrate (CALIBRATE_MAX_BATCH bounds the sweep's device time), then measure on a fresh worker.
       stack_up
@@ -76,9 +74,9 @@ for mode in "$@"; do
       worker_down ;;
     squeeze)
       stack_up; worker_down
-      # Without a calibrated profile (a fresh Redis, AUTO_CALIBRATE=false) the cold worker fits by the model's prior,
-      # which under-asks on CUDA: a real out-of-memory error that the loop has to recover from.
-      AUTO_CALIBRATE=${SQUEEZE_AUTO_CALIBRATE:-false} SQUEEZE_SCENARIOS=squeeze-cold SQUEEZE_PRECISION=${SQUEEZE_PRECISION:-fp32} timeout "${SQUEEZE_TIMEOUT:-300}" \
+      # SQUEEZE_SCALE_PROFILE < 1 makes the stored profile under-ask (bench/squeeze.ts): a real out-of-memory error
+      # on the cold worker's first batch, which the loop has to recover from.
+      AUTO_CALIBRATE=false VARIANT_CHECKS=false SQUEEZE_SCENARIOS=squeeze-cold SQUEEZE_PRECISION=${SQUEEZE_PRECISION:-fp32} timeout "${SQUEEZE_TIMEOUT:-300}" \
         node dist/bench/squeeze.js "$API" "${SQUEEZE_PAGES:-96}" "${SQUEEZE_KEEP_MIB:-4000}" "${SQUEEZE_HOLD_S:-30}" >> "$R" 2>> "$WLOG" ;;
     *) note "unknown mode $mode" ;;
   esac

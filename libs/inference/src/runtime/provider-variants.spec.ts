@@ -70,6 +70,19 @@ describe('ProviderVariants', () => {
     expect(keepLists).toEqual([[], ['BatchNormalization']]);
   });
 
+  it('finds the model op behind a node onnxruntime expanded from a function body (a Less, from a Clip)', async () => {
+    const cache = new ModelVariantCache(join(dir, 'expanded'));
+    const getVariant = cache.getVariant.bind(cache);
+    let keep: readonly string[] = [];
+    cache.getVariant = async (path, precision, keepFp32Ops = []) => ((keep = keepFp32Ops), getVariant(path, precision, keepFp32Ops));
+    const variants = new ProviderVariants(cache, async () => {
+      if (!keep.includes('Clip')) throw new Error("Exception during initialization: … Provider type for Less node with name '' is not set.");
+      return [node('Conv', 'bfloat16')];
+    });
+    const fitted = await variants.fit(PPOCR_DET_PATH, 'bf16', 'cuda', [], input);
+    expect(fitted.kept).toEqual([{ op: 'Clip', reason: expect.stringMatching(/^no bf16 kernel on cuda: onnxruntime expanded Clip into its ONNX function, whose Less node has none/) }]);
+  });
+
   it('gives up with onnxruntime’s words when keeping the op did not help', async () => {
     const { cache } = recordingCache('stuck');
     const variants = new ProviderVariants(cache, async () => {
