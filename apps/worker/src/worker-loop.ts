@@ -100,6 +100,11 @@ export class WorkerLoop {
     return false;
   }
 
+  /** Publishes the advert now: a capability withdrawn mid-run must stop routing at once, not a heartbeat later. */
+  advertiseNow(): Promise<void> {
+    return this.beat();
+  }
+
   private async beat(): Promise<void> {
     const { advert, memory, ledger, registry, config } = this.deps;
     await registry.advertise({

@@ -115,11 +115,12 @@ export const configSchema = z.object({
    */
   WEBGPU_BUFFER_CACHE: z.enum(WEBGPU_BUFFER_CACHE_MODES).default('lazyRelease'),
   /**
-   * Flag a run whose measured memory exceeds its prediction by this factor (precision drift). A calibrated
-   * profile predicts within its margin (a few percent); a model computing in float32 where half precision was
-   * promised needs up to twice the activation memory but not twice the fixed part, so it reads 1.5–2×.
+   * Flag a run whose measured memory exceeds its prediction by this factor (precision drift). A coarse signal:
+   * on the H200's CUDA provider a bf16 job whose variant computed in float32 read 1.6× its bf16 profile, but a
+   * correct bf16 job on a fresh worker read 1.51× as well (the arena grows in doubling steps that depend on the
+   * batches run before). The precision promise is held by measured element types; this flags gross drift.
    */
-  DRIFT_FACTOR: z.coerce.number().min(1).default(1.5),
+  DRIFT_FACTOR: z.coerce.number().min(1).default(2),
   /** Calibrate a model automatically the first time a worker meets it on its device. */
   AUTO_CALIBRATE: bool.default(true),
   /** Start a local redis-server when none answers at REDIS_URL (npm start only). */

@@ -12,7 +12,7 @@ export interface DriftCheck {
  * story's 45.7 GB against 3.6 GB expected meant the model ran in another precision than promised.
  * Only overshoot is flagged; a lower peak is within what a conservative profile allows.
  */
-export function detectDrift(predictedBytes: number, measuredPeakBytes: number, factor = 1.5): DriftCheck {
+export function detectDrift(predictedBytes: number, measuredPeakBytes: number, factor = 2): DriftCheck {
   const ratio = predictedBytes > 0 ? measuredPeakBytes / predictedBytes : measuredPeakBytes > 0 ? Infinity : 1;
   const drifted = ratio >= factor;
   const shown = Number.isFinite(ratio) ? `${ratio.toFixed(1)}x` : 'unbounded';

@@ -28,6 +28,8 @@ export interface ExecutorDeps {
   sessions: SessionCache;
   /** True once SIGTERM arrived: finish the current micro-batch, then hand the job back. */
   isDraining: () => boolean;
+  /** Publishes the worker's advert now (after the device's capability changed), not at the next heartbeat. */
+  advertiseNow: () => Promise<void>;
 }
 
 /** How a delivery ended, for the worker loop's log and the BullMQ placement. */
@@ -99,6 +101,12 @@ export class RunPlacement {
     // This device's check of the model's variant failed: another worker (where it passed) must run it.
     const check = variantCheckOf(device, record.model, precision);
     if (check && !check.passed) {
+      // Handed on only while some other live worker could take it; else it would circle between queue and here.
+      const others = (await deps.registry.list()).filter((w) => w.status === 'ready' && w.workerId !== deps.workerId
+        && w.classes.includes(placement.queueName) && variantCheckOf(w.device, record.model, precision)?.passed !== false);
+      if (others.length === 0 && !record.waitForCapacity) {
+        return this.fail(record, token, 'no-capacity', `no live worker can run ${record.model} in ${precision}: on ${deps.workerId} its variant failed (${check.error ?? 'check failed'}), and no other live worker serves ${placement.queueName}`);
+      }
       const last = record.events.at(-1);
       if (last?.data?.reason !== 'variant-check') {
         await jobs.addEvent(jobId, this.event('info', `${deps.workerId} will not run ${record.model} in ${precision}: its variant failed the check against fp32 here; left for a worker where it passed`, { reason: 'variant-check' }));
@@ -243,6 +251,7 @@ export class RunPlacement {
     const check = { model, precision, passed: false, error: why, measured: executionSummary(measured) };
     device.variantChecks = [...(device.variantChecks ?? []).filter((c) => !(c.model === model && c.precision === precision)), check];
     this.deps.log.error({ model, precision, why }, 'precision promise broken: no longer advertising this model in this precision');
+    void this.deps.advertiseNow().catch((err) => this.deps.log.warn({ err: String(err) }, 'could not advertise the withdrawal now; the next heartbeat will'));
   }
 
   /**
@@ -314,7 +323,7 @@ export class RunPlacement {
     return 'cancelled';
   }
 
-  private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal' | 'precision-mismatch', message: string): Promise<PlacementOutcome> {
+  private async fail(record: JobRecord, token: string, code: 'bad-input' | 'out-of-memory' | 'fatal' | 'precision-mismatch' | 'no-capacity', message: string): Promise<PlacementOutcome> {
     await this.fenced(record.id, token, this.terminal('failed', { code, message }), true);
     // The event too, so the job's timeline ends with why it stopped, next to the batches and OOMs before it.
     await this.deps.jobs.addEvent(record.id, this.event('failed', `${code}: ${message}`));

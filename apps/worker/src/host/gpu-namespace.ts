@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
  * Pinning a process to one GPU by what it can see, as container runtimes do for NVIDIA_VISIBLE_DEVICES: a
  * private mount namespace whose /dev holds the NVIDIA control nodes and this card's /dev/nvidia<minor> only,
  * and whose /proc/driver/nvidia/gpus lists this card only. The driver then enumerates one GPU, so Dawn's
- * default WebGPU adapter is this card (onnxruntime-node 1.30 has no adapter index), and nvidia-smi inside
+ * default WebGPU adapter is this card (onnxruntime-node 1.29 and 1.30 have no adapter index), and nvidia-smi inside
  * shows it as GPU 0 with its real UUID and bus id.
  *
  * /dev is made read-only: as root, the NVIDIA libraries run nvidia-modprobe, which recreates missing device

@@ -125,7 +125,7 @@ export async function probeDevice(config: Config, smi: NvidiaSmi, log: Logger): 
     throw new DeviceRefusedError(`WORKER_DEVICE=gpu but ${!gpu ? 'nvidia-smi found no GPU' : `no GPU execution provider loads (${why})`}`);
   }
   if (gpu && gpuProvider === 'webgpu' && gpus.length > 1) {
-    // onnxruntime-node 1.30 has no WebGPU adapter selection: with several cards visible, Dawn takes its default
+    // onnxruntime-node (1.29, 1.30) has no WebGPU adapter selection: with several cards visible, Dawn takes its default
     // adapter (seen on a two-H100 host: always the first), whatever GPU_INDEX says. Pinning needs a process that
     // sees its card only, which the worker host's GPU namespace gives.
     if (gpu.uuid !== gpus[0]!.uuid) {
