@@ -5,3 +5,4 @@ export * from './precision.js';
 export * from './profile.js';
 export * from './requirement.js';
 export * from './submit.schema.js';
+export * from './image-format.js';
