@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_FORMATS, type ImageFormat } from '#contracts';
 import { inspectImage } from './inspect-image.js';
@@ -12,7 +12,7 @@ async function samples(): Promise<Record<Exclude<ImageFormat, 'svg'>, Buffer>> {
   const base = sharp({ create: { width: 64, height: 48, channels: 3, background: '#ffffff' } })
     .composite([{ input: { create: { width: 30, height: 10, channels: 3, background: '#000000' } }, left: 8, top: 20 }]);
   const raw = await base.png().toBuffer();
-  const make = (f: (s: sharp.Sharp) => sharp.Sharp) => f(sharp(raw)).toBuffer();
+  const make = (f: (s: Sharp) => Sharp) => f(sharp(raw)).toBuffer();
   return {
     png: raw,
     jpeg: await make((s) => s.jpeg()),
