@@ -5,3 +5,9 @@
  */
 export const IMAGE_FORMATS = ['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'svg'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/**
+ * The most pixels any image may have, whatever `MAX_IMAGE_PIXELS` says: the decoder's own limit
+ * (`limitInputPixels`), so a file whose header claims a huge canvas is refused before memory is allocated.
+ */
+export const MAX_DECODE_PIXELS = 100_000_000;
