@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
-import { sleep, testEnv, waitForJob, type WorkerProcess } from './support/stack.js';
+import { apiFetch, sleep, testEnv, type WorkerProcess, waitForJob } from './support/stack.js';
 import { FAST_TAKEOVER, useCrashCluster } from './support/crash-cluster.js';
 
 /** A small deterministic generator, so a failing run can be replayed with the same kill schedule. */
@@ -34,7 +34,7 @@ describe('kill -9 at random points', () => {
       const job = await waitForJob(cluster.api.url, id, 120_000);
       expect(job.state).toBe('completed');
       crashes += job.crashes;
-      const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+      const { results } = (await (await apiFetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
       expect(results.map((r) => r.index)).toEqual(Array.from({ length: 12 }, (_, i) => i));
       expect(job.progress).toEqual({ done: 12, total: 12 });
     }

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Config } from '#config';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { CoreModule } from './core.module.js';
 import { FleetController } from './fleet/fleet.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -13,6 +15,8 @@ export class AppModule {
       module: AppModule,
       imports: [CoreModule.forConfig(config), JobsModule],
       controllers: [FleetController, ModelsController, HealthController],
+      // Every route needs an API key unless marked @Public().
+      providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
     };
   }
 }

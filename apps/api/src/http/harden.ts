@@ -1,0 +1,20 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import type { Config } from '#config';
+
+/**
+ * Security headers on every answer (helmet: no sniffing, no framing, HSTS, a CSP that still lets /docs load
+ * its own scripts), and CORS only for the origins CORS_ORIGINS names.
+ */
+export function harden(app: NestExpressApplication, config: Config): void {
+  app.use(helmet());
+  if (config.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+      exposedHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining'],
+      maxAge: 600,
+    });
+  }
+}
