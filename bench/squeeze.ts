@@ -13,7 +13,7 @@
  * SQUEEZE_PRECISION (default auto) and SQUEEZE_ALLOW_CPU=1 for the jobs' precision policy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import type { JobRecord } from '#contracts';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
 import { NvidiaSmi } from '#device';
@@ -24,7 +24,7 @@ const keepMiB = Number(keepArg);
 const holdS = Number(holdArg);
 const scenarios = new Set((process.env.SQUEEZE_SCENARIOS ?? 'undisturbed,squeeze-mid,squeeze-cold').split(','));
 const policy: Record<string, string> = { precision: process.env.SQUEEZE_PRECISION ?? 'auto', ...(process.env.SQUEEZE_ALLOW_CPU === '1' ? { allowCpu: 'true' } : {}) };
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const smi = new NvidiaSmi();
 const emit = (o: object) => console.log(JSON.stringify(o));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,11 +2,11 @@
  * Submits the sample images (repeated to `count`) to a running API, waits, and prints the job record and
  * one result as JSON. Run: node dist/bench/submit-samples.js [apiUrl] [count] [precision] [allowCpu]
  */
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import { renderTextImage, sampleImages } from '../test/fixtures/text-images.js';
 
 const [api = 'http://127.0.0.1:8080', count = '6', precision = 'auto', allowCpu = 'false'] = process.argv.slice(2);
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const pngs = await Promise.all(sampleImages().map(async (s) => (await renderTextImage(s)).png));
 const images = Array.from({ length: Number(count) }, (_, i) => ({ name: `sample-${i}.png`, data: pngs[i % pngs.length]! }));
 const accepted = await client.submit(images, { precision, allowCpu });

@@ -7,6 +7,7 @@ import { FleetController } from './fleet/fleet.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ModelsController } from './models/models.controller.js';
+import { UsageController } from './usage/usage.controller.js';
 
 @Module({})
 export class AppModule {
@@ -14,7 +15,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CoreModule.forConfig(config), JobsModule],
-      controllers: [FleetController, ModelsController, HealthController],
+      controllers: [FleetController, ModelsController, UsageController, HealthController],
       // Every route needs an API key unless marked @Public().
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
     };

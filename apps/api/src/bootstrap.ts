@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Config, Logger } from '#config';
 import { AppModule } from './app.module.js';
 import { harden } from './http/harden.js';
+import { documentProblems } from './problems/document-problems.js';
 import { ProblemFilter } from './problems/problem.filter.js';
 import { LOGGER } from './tokens.js';
 
@@ -16,7 +17,7 @@ export async function createApi(config: Config): Promise<NestExpressApplication>
   app.disable('x-powered-by');
   harden(app, config);
   app.useGlobalFilters(new ProblemFilter(app.get<Logger>(LOGGER)));
-  const document = SwaggerModule.createDocument(
+  const document = documentProblems(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('gpuq')
@@ -26,7 +27,7 @@ export async function createApi(config: Config): Promise<NestExpressApplication>
       .addBearerAuth()
       .addSecurityRequirements('bearer')
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }

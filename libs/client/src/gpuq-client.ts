@@ -1,4 +1,5 @@
 import { PROBLEM_CONTENT_TYPE, TERMINAL_STATES, type ImageResult, type JobEvent, type JobRecord, type MemoryProfile, type Problem, type WorkerAdvert } from '#contracts';
+import type { ClassDepth } from '#queue';
 import { GpuqApiError } from './gpuq-api-error.js';
 import { CLIENT_ROUTES, type OperationId, type SUBMIT_FIELDS } from './routes.js';
 import { readEvents } from './sse.js';
@@ -49,6 +50,15 @@ export type JobStreamEvent =
   | { event: 'event'; data: JobEvent }
   | { event: 'end'; data: Pick<JobRecord, 'state' | 'progress' | 'precision' | 'error' | 'finishedAt'> };
 
+/** A key's limits and what is used of them (`GET /v1/usage`). */
+export interface Usage {
+  keyId: string;
+  tenant: string;
+  limits: { ratePerMin: number; burst: number; maxConcurrentJobs: number; maxImagesPerDay: number };
+  activeJobs: number;
+  imagesToday: number;
+}
+
 export interface GpuqClientOptions {
   /** Sent as `Authorization: Bearer <key>`. */
   apiKey?: string;
@@ -92,6 +102,14 @@ export class GpuqClient {
 
   workers(): Promise<WorkerAdvert[]> {
     return this.json('listWorkers');
+  }
+
+  classes(): Promise<ClassDepth[]> {
+    return this.json('listClasses');
+  }
+
+  usage(): Promise<Usage> {
+    return this.json('getUsage');
   }
 
   models(): Promise<{ id: string; [k: string]: unknown }[]> {

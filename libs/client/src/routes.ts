@@ -10,6 +10,8 @@ export const CLIENT_ROUTES = {
   streamJob: { method: 'get', path: '/v1/jobs/{id}/events' },
   cancelJob: { method: 'delete', path: '/v1/jobs/{id}' },
   listWorkers: { method: 'get', path: '/v1/workers' },
+  listClasses: { method: 'get', path: '/v1/classes' },
+  getUsage: { method: 'get', path: '/v1/usage' },
   listModels: { method: 'get', path: '/v1/models' },
   listProfiles: { method: 'get', path: '/v1/profiles' },
 } as const;
