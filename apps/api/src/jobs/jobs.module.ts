@@ -10,6 +10,5 @@ import { SubmitJobService } from './submit-job.service.js';
 @Module({
   controllers: [JobsController],
   providers: [SubmitJobService, CancelJobService, JobAccess, JobStream, UploadInterceptor, WebhookDispatcher],
-  exports: [JobAccess],
 })
 export class JobsModule {}

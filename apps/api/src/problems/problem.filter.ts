@@ -45,6 +45,6 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-export function problemOf(code: ProblemCode, detail: string, instance?: string, extensions: Record<string, unknown> = {}): Problem {
+function problemOf(code: ProblemCode, detail: string, instance?: string, extensions: Record<string, unknown> = {}): Problem {
   return { type: problemType(code), title: PROBLEMS[code].title, status: PROBLEMS[code].status, detail, instance, code, ...extensions };
 }
