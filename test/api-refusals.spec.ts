@@ -198,6 +198,7 @@ describe('every refusal: its status, its problem code, and nothing stored or que
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
     expect(res.headers.get('x-powered-by')).toBeNull();
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });

@@ -7,7 +7,9 @@ import type { Config } from '#config';
  * its own scripts), and CORS only for the origins CORS_ORIGINS names.
  */
 export function harden(app: NestExpressApplication, config: Config): void {
-  app.use(helmet());
+  // No upgrade-insecure-requests: the API is often served over plain http on a private network, where upgrading
+  // /docs's own scripts to https would break the page.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (config.CORS_ORIGINS.length > 0) {
     app.enableCors({
       origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
