@@ -149,15 +149,21 @@ describe('every refusal: its status, its problem code, and nothing stored or que
     expect(refused.reasons.length).toBeGreaterThan(0);
   });
 
-  it('429 with Retry-After past the rate limit', async () => {
-    const { key } = await createKey(env, 'chatty', { ratePerMin: 60, burst: 2 });
-    const get = () => fetch(`${api.url}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
-    expect((await get()).status).toBe(200);
-    const second = await get();
-    expect(second.headers.get('ratelimit-remaining')).toBe('0');
-    const refused = await expectRefused('rate-limited', get, /limited to 60 requests a minute \(bursts of 2\)/);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(refused.retryAfterS).toBe(Number(refused.headers.get('retry-after')));
+  it('429 with Retry-After past the rate limit, shared by every API replica', async () => {
+    const replica = await startApi(env);
+    try {
+      const { key } = await createKey(env, 'chatty', { ratePerMin: 60, burst: 2 });
+      const get = (url: string) => () => fetch(`${url}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await get(api.url)()).status).toBe(200);
+      const second = await get(replica.url)();
+      expect(second.status).toBe(200);
+      expect(second.headers.get('ratelimit-remaining')).toBe('0');
+      const refused = await expectRefused('rate-limited', get(api.url), /limited to 60 requests a minute \(bursts of 2\)/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfterS).toBe(Number(refused.headers.get('retry-after')));
+    } finally {
+      await replica.app.close();
+    }
   });
 
   it('429 with Retry-After past the unfinished-jobs quota, and past the daily image quota', async () => {

@@ -14,7 +14,7 @@ export function harden(app: NestExpressApplication, config: Config): void {
     app.enableCors({
       origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
       methods: ['GET', 'POST', 'DELETE'],
-      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
       exposedHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining'],
       maxAge: 600,
     });
