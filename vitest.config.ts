@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const src = (path: string) => fileURLToPath(new URL(`./libs/${path}/index.ts`, import.meta.url));
 const libs: Record<string, string> = {
   contracts: 'contracts/src', config: 'config/src', scheduling: 'scheduling/src', queue: 'queue/src',
-  inference: 'inference/src', device: 'device/src', blobs: 'blobs/src', models: 'inference/src/models', client: 'client/src',
+  inference: 'inference/src', device: 'device/src', blobs: 'blobs/src', models: 'inference/src/models', client: 'client/src', images: 'images/src',
 };
 
 export default defineConfig({

@@ -9,7 +9,7 @@
  * Env: MULTI_GPU_PHASES (default one,all), MULTI_GPU_PRECISION (default auto).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import type { JobRecord, WorkerAdvert } from '#contracts';
 import { samplePages } from './sample-pages.js';
 import { NvidiaSmi } from '#device';
@@ -19,7 +19,7 @@ const jobCount = Number(jobsArg);
 const pages = Number(pagesArg);
 const phases = (process.env.MULTI_GPU_PHASES ?? 'one,all').split(',');
 const precision = process.env.MULTI_GPU_PRECISION ?? 'auto';
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const smi = new NvidiaSmi();
 const gpus = await smi.listGpus();
 const emit = (o: object) => console.log(JSON.stringify(o));

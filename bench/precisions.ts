@@ -10,13 +10,13 @@
  * One JSON line per job. Run with the API up: node dist/bench/precisions.js [apiUrl] [pages] [precisions] [samplesDir]
  * (precisions default bf16,fp16,fp32; ALLOW_CPU=1 lets the jobs run on a CPU worker: a smoke run without a GPU).
  */
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import type { ImageResult, JobRecord } from '#contracts';
 import { matchLines } from '../test/fixtures/text-images.js';
 import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', pagesArg = '96', precisionsArg = 'bf16,fp16,fp32', samplesDir = 'samples'] = process.argv.slice(2);
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const emit = (o: object) => console.log(JSON.stringify(o));
 
 const { lines, pages } = await samplePages(samplesDir);

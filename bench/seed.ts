@@ -5,11 +5,11 @@
  * failure events with their figures), what the worker advertises afterwards, and how a second bf16 job is answered.
  * Run with the API and that worker up: node dist/bench/seed.js [apiUrl] [pages] [samplesDir]
  */
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', pagesArg = '16', samplesDir = 'samples'] = process.argv.slice(2);
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const emit = (o: object) => console.log(JSON.stringify(o));
 const pages = (await samplePages(samplesDir)).pages(Number(pagesArg));
 

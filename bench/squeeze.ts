@@ -16,7 +16,7 @@
  * worker's first batch runs out of memory for real and the OOM loop has to recover.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import type { JobRecord } from '#contracts';
 import { createRedis, Keys, ProfileRepository } from '#queue';
 import { samplePages } from './sample-pages.js';
@@ -28,7 +28,7 @@ const keepMiB = Number(keepArg);
 const holdS = Number(holdArg);
 const scenarios = new Set((process.env.SQUEEZE_SCENARIOS ?? 'undisturbed,squeeze-mid,squeeze-cold').split(','));
 const policy: Record<string, string> = { precision: process.env.SQUEEZE_PRECISION ?? 'auto', ...(process.env.SQUEEZE_ALLOW_CPU === '1' ? { allowCpu: 'true' } : {}) };
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const smi = new NvidiaSmi();
 const emit = (o: object) => console.log(JSON.stringify(o));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

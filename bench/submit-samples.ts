@@ -2,11 +2,11 @@
  * Submits the sample images (repeated to `count`) to a running API, waits, and prints the job record and
  * one result as JSON. Run: node dist/bench/submit-samples.js [apiUrl] [count] [precision] [allowCpu]
  */
-import { GpuqClient } from '#client';
+import { benchClient } from './bench-client.js';
 import { samplePages } from './sample-pages.js';
 
 const [api = 'http://127.0.0.1:8080', count = '6', precision = 'auto', allowCpu = 'false'] = process.argv.slice(2);
-const client = new GpuqClient(api);
+const client = await benchClient(api);
 const images = (await samplePages(process.env.SAMPLES_DIR ?? 'samples')).pages(Number(count));
 const accepted = await client.submit(images, { precision, allowCpu });
 console.log(JSON.stringify({ kind: 'submit', ...accepted }));

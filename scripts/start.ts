@@ -1,10 +1,14 @@
 /**
  * `npm start`: Redis (started here if none answers and redis-server is installed), the API and one worker,
  * as child processes. Ctrl-C or SIGTERM stops them in order: worker and API drain, then Redis.
+ * On a machine without a GPU it turns CPU_FALLBACK on (unless set), and it leaves an API key for this machine
+ * in .data/api-key, so the README's first request works as written.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig } from '#config';
+import { createLogger, loadConfig, LOCAL_KEY_FILE } from '#config';
+import { NvidiaSmi } from '#device';
+import { ensureLocalKey } from './local-key.js';
 import { redisAnswers, redisServerOnPath, startLocalRedis } from './local-redis.js';
 
 const log = createLogger('start');
@@ -31,8 +35,8 @@ async function stopAll(code: number): Promise<never> {
   process.exit(code);
 }
 
-function launch(name: string, path: string): ChildProcess {
-  const child = spawn(process.execPath, [dist(path)], { stdio: 'inherit', env: process.env });
+function launch(name: string, path: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [dist(path)], { stdio: 'inherit', env });
   child.on('exit', (code, signal) => {
     if (stopping) return;
     log.error({ process: name, code, signal }, `${name} exited; stopping the rest`);
@@ -54,7 +58,20 @@ if (!(await redisAnswers(config.REDIS_URL))) {
   log.info({ url: config.REDIS_URL, dir: '.data/redis' }, 'started a local redis-server (AOF on, noeviction)');
 }
 
-launch('api', 'apps/api/src/main.js');
-launch('worker', 'apps/worker/src/main.js');
+const env = { ...process.env };
+if (process.env.CPU_FALLBACK === undefined || process.env.CPU_FALLBACK === '') {
+  const gpus = config.WORKER_DEVICE === 'cpu' ? [] : await new NvidiaSmi().listGpus();
+  if (gpus.length === 0) {
+    env.CPU_FALLBACK = 'true';
+    log.info(`no GPU here (${config.WORKER_DEVICE === 'cpu' ? 'WORKER_DEVICE=cpu' : 'nvidia-smi lists none'}): CPU_FALLBACK=true, so jobs run on the CPU in fp32 `
+      + 'unless they ask for bf16 or fp16 (set CPU_FALLBACK=false to refuse them instead)');
+  }
+}
+const key = await ensureLocalKey(config);
+log.info({ tenant: key.tenant, file: LOCAL_KEY_FILE }, key.created
+  ? `created an API key for tenant ${key.tenant} in ${LOCAL_KEY_FILE} (send it as "Authorization: Bearer $(cat ${LOCAL_KEY_FILE})"; the gpuq CLI reads it from there)`
+  : `API key for tenant ${key.tenant} in ${LOCAL_KEY_FILE}`);
+launch('api', 'apps/api/src/main.js', env);
+launch('worker', 'apps/worker/src/main.js', env);
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));

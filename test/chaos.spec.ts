@@ -1,17 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
-import { sleep, testEnv, waitForJob, type WorkerProcess } from './support/stack.js';
+import { apiFetch, sleep, testEnv, type WorkerProcess, waitForJob } from './support/stack.js';
 import { FAST_TAKEOVER, useCrashCluster } from './support/crash-cluster.js';
-
-/** A small deterministic generator, so a failing run can be replayed with the same kill schedule. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './support/seeded-random.js';
 
 describe('kill -9 at random points', () => {
   const env = testEnv(inject('redisUrl'), { ...FAST_TAKEOVER, MAX_CRASHES: '50' });
@@ -34,7 +25,7 @@ describe('kill -9 at random points', () => {
       const job = await waitForJob(cluster.api.url, id, 120_000);
       expect(job.state).toBe('completed');
       crashes += job.crashes;
-      const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+      const { results } = (await (await apiFetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
       expect(results.map((r) => r.index)).toEqual(Array.from({ length: 12 }, (_, i) => i));
       expect(job.progress).toEqual({ done: 12, total: 12 });
     }

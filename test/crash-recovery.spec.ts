@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
-import { getJob, testEnv, waitForJob, waitUntil } from './support/stack.js';
+import { apiFetch, getJob, testEnv, waitForJob, waitUntil } from './support/stack.js';
 import { FAST_TAKEOVER, useCrashCluster } from './support/crash-cluster.js';
 
 describe('crashes lose nothing', () => {
@@ -21,7 +21,7 @@ describe('crashes lose nothing', () => {
     expect(job.state).toBe('completed');
     expect(job.crashes).toBe(1);
     expect(job.events.some((e) => e.kind === 'crash' && e.message.includes(first.workerId))).toBe(true);
-    const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await apiFetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
     expect(results.map((r) => r.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
     const byWorker = new Set(results.map((r) => r.workerId));
     expect(byWorker).toEqual(new Set([first.workerId, second.workerId]));
@@ -66,14 +66,14 @@ describe('crashes lose nothing', () => {
     const worker = await start();
     const id = await submitPages(30);
     await waitUntil('a checkpoint', async () => ((await getJob(cluster.api.url, id)).progress.done >= 2 ? true : undefined));
-    const answer = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}`, { method: 'DELETE' })).json()) as { state: string; message: string };
+    const answer = (await (await apiFetch(`${cluster.api.url}/v1/jobs/${id}`, { method: 'DELETE' })).json()) as { state: string; message: string };
     expect(answer.state).toBe('running');
     expect(answer.message).toMatch(/next batch boundary/);
     const job = await waitForJob(cluster.api.url, id, 60_000);
     expect(job.state).toBe('cancelled');
     expect(job.progress.done).toBeGreaterThanOrEqual(2);
     expect(job.progress.done).toBeLessThan(30);
-    const { results } = (await (await fetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await apiFetch(`${cluster.api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
     expect(results).toHaveLength(job.progress.done);
     await worker.stop();
   });

@@ -16,4 +16,16 @@ describe('docker-compose.yml', () => {
     expect(resolved).toMatch(/worker-gpu:[\s\S]*capabilities:\s*- gpu[\s\S]*driver: nvidia/);
     expect(readFileSync(`${root}/docker-compose.yml`, 'utf8')).toContain('worker-cpu:');
   });
+
+  it('keeps images in MinIO: API and workers share only Redis and the bucket, which is created before they start', () => {
+    const resolved = execFileSync('docker-compose', ['config'], { cwd: root }).toString();
+    expect(resolved).toMatch(/minio:\n[\s\S]*image: minio\/minio:/);
+    expect(resolved).toMatch(/mc mb --ignore-existing\s+local\/gpuq/);
+    for (const service of ['api', 'worker-cpu', 'worker-gpu']) {
+      const block = resolved.split(new RegExp(`\\n  ${service}:\\n`))[1]!.split(/\n  [a-z-]+:\n/)[0]!;
+      expect(block, service).toMatch(/BLOB_STORE: s3/);
+      expect(block, service).toMatch(/S3_ENDPOINT: http:\/\/minio:9000/);
+      expect(block, service).toMatch(/minio-init:\s+condition: service_completed_successfully/);
+    }
+  });
 });

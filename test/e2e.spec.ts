@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult } from '#contracts';
 import { ClassQueues, createRedis, Keys } from '#queue';
 import { coverage, renderTextImage, sampleImages } from './fixtures/text-images.js';
-import { getJob, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
+import { apiFetch, getJob, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
 
-/** Share of `expected` covered by `found`. */
 describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () => {
   const env = testEnv(inject('redisUrl'));
   let api: Awaited<ReturnType<typeof startApi>>;
@@ -25,9 +24,9 @@ describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () =>
   });
 
   it('lists the built-in models and the live worker', async () => {
-    const models = (await (await fetch(`${api.url}/v1/models`)).json()) as { id: string }[];
+    const models = (await (await apiFetch(`${api.url}/v1/models`)).json()) as { id: string }[];
     expect(models.map((m) => m.id)).toContain('ppocr-v4-det');
-    const workers = (await (await fetch(`${api.url}/v1/workers`)).json()) as { workerId: string; device: { kind: string; source: string } }[];
+    const workers = (await (await apiFetch(`${api.url}/v1/workers`)).json()) as { workerId: string; device: { kind: string; source: string } }[];
     expect(workers).toHaveLength(1);
     expect(workers[0]!.device).toMatchObject({ kind: 'cpu', source: 'probed' });
   });
@@ -46,7 +45,7 @@ describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () =>
     expect(job.events.map((e) => e.message)).toContainEqual(expect.stringMatching(/^ran in fp32: measured 100\.0 % of the arithmetic in fp32/));
     expect(job.timings?.runMs).toBeGreaterThan(0);
 
-    const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await apiFetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
     expect(results.map((r) => r.index)).toEqual([0, 1, 2]);
     for (const [i, result] of results.entries()) {
       expect(result).toMatchObject({ precision: 'fp32', precisionSource: 'measured', measured: { computedIn: 'fp32', share: 1 }, provider: 'cpu', filename: `sample-${i}.png` });
@@ -70,20 +69,20 @@ describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () =>
     const depthBefore = JSON.stringify(await queues.depths());
     const png = rendered[0]!.png;
     const cases = [
-      { name: 'unknown model', res: await submit(api.url, [{ name: 'a.png', data: png }], { model: 'nope', allowCpu: 'true' }), match: /unknown model/ },
-      { name: 'no images', res: await submit(api.url, [], { allowCpu: 'true' }), match: /no images/ },
-      { name: 'not an image', res: await submit(api.url, [{ name: 'a.txt', data: Buffer.from('hello, not an image') }], { allowCpu: 'true' }), match: /not a decodable image/ },
-      { name: 'bad precision', res: await submit(api.url, [{ name: 'a.png', data: png }], { precision: 'int4' }), match: /precision/ },
-      { name: 'unknown field', res: await submit(api.url, [{ name: 'a.png', data: png }], { colour: 'red' }), match: /colour|unrecognized/i },
+      { name: 'unknown model', res: await submit(api.url, [{ name: 'a.png', data: png }], { model: 'nope', allowCpu: 'true' }), status: 400, match: /unknown model/ },
+      { name: 'no images', res: await submit(api.url, [], { allowCpu: 'true' }), status: 400, match: /no images/ },
+      { name: 'not an image', res: await submit(api.url, [{ name: 'a.txt', data: Buffer.from('hello, not an image') }], { allowCpu: 'true' }), status: 415, match: /not a recognised image format/ },
+      { name: 'bad precision', res: await submit(api.url, [{ name: 'a.png', data: png }], { precision: 'int4' }), status: 400, match: /precision/ },
+      { name: 'unknown field', res: await submit(api.url, [{ name: 'a.png', data: png }], { colour: 'red' }), status: 400, match: /colour|unrecognized/i },
     ];
     for (const c of cases) {
-      expect(c.res.status, c.name).toBe(400);
-      expect(String(c.res.body.message), c.name).toMatch(c.match);
+      expect(c.res.status, c.name).toBe(c.status);
+      expect(String(c.res.body.detail), c.name).toMatch(c.match);
     }
     // A GPU-only policy with only a CPU worker alive: refused with the reason, not queued.
     const gpuOnly = await submit(api.url, [{ name: 'a.png', data: png }], { precision: 'fp16' });
     expect(gpuOnly.status).toBe(422);
-    expect(gpuOnly.body.error).toBe('no-capacity');
+    expect(gpuOnly.body.code).toBe('no-capacity');
     expect(gpuOnly.body.reasons.length).toBeGreaterThan(0);
     expect(JSON.stringify(await queues.depths())).toBe(depthBefore);
     await queues.close();
@@ -104,10 +103,10 @@ describe('end to end: API + CPU worker + real Redis + PP-OCRv4 detection', () =>
     const queued = await submit(api.url, [{ name: 'a.png', data: rendered[0]!.png }], { precision: 'bf16', waitForCapacity: 'true' });
     expect(queued.status).toBe(202);
     expect(queued.body.state).toBe('waiting-for-capacity');
-    const cancel = await fetch(`${api.url}/v1/jobs/${queued.body.id}`, { method: 'DELETE' });
+    const cancel = await apiFetch(`${api.url}/v1/jobs/${queued.body.id}`, { method: 'DELETE' });
     expect(((await cancel.json()) as { state: string }).state).toBe('cancelled');
     expect((await getJob(api.url, queued.body.id as string)).state).toBe('cancelled');
-    expect((await fetch(`${api.url}/v1/jobs/does-not-exist`)).status).toBe(404);
+    expect((await apiFetch(`${api.url}/v1/jobs/does-not-exist`)).status).toBe(404);
   });
 
   it('serves OpenAPI at /docs', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult, MemoryProfile } from '#contracts';
 import { renderTextImage } from './fixtures/text-images.js';
-import { startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
+import { apiFetch, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
 
 /**
  * A worker that believes it has 8 GB but runs under `ulimit -v` of 3.5 GB: its first micro-batches hit real
@@ -38,7 +38,7 @@ describe('out of memory is survivable (real allocation failures under ulimit -v)
     expect(ooms[0]!.message).toMatch(/out of memory at micro-batch \d+/);
     expect(ooms[0]!.message).toMatch(/BFCArena|Failed to allocate|allocation/i);
 
-    const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
+    const { results } = (await (await apiFetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
     expect(results.map((r) => r.index)).toEqual(Array.from({ length: 24 }, (_, i) => i));
     for (const r of results) expect(r.boxes.length).toBeGreaterThanOrEqual(1);
     const firstFailed = Number(/micro-batch (\d+)/.exec(ooms[0]!.message)![1]);
@@ -48,7 +48,7 @@ describe('out of memory is survivable (real allocation failures under ulimit -v)
     expect(Math.max(...results.map((r) => r.batchSize))).toBeLessThanOrEqual(Math.floor(failedSizes.at(-1)! / 2));
 
     // The next job on this device starts below the failing size.
-    const profiles = (await (await fetch(`${api.url}/v1/profiles`)).json()) as MemoryProfile[];
+    const profiles = (await (await apiFetch(`${api.url}/v1/profiles`)).json()) as MemoryProfile[];
     const learned = profiles.find((p) => p.model === 'ppocr-v4-det' && p.precision === 'fp32' && p.device === 'cpu');
     expect(learned).toMatchObject({ source: 'learned' });
     expect(learned!.capBatch).toBeLessThan(firstFailed);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult, WorkerAdvert } from '#contracts';
 import { renderTextImage } from './fixtures/text-images.js';
-import { sleep, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
+import { apiFetch, sleep, startApi, submit, testEnv, waitForJob, WorkerProcess } from './support/stack.js';
 
 const T4 = { name: 'Tesla T4', computeCapability: 7.5, totalGb: 16, precisions: ['fp16', 'fp32'] };
 const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precisions: ['bf16', 'fp16', 'fp32'] };
@@ -30,7 +30,7 @@ describe('routing by proven precision across three worker processes', () => {
   });
 
   it('advertises each worker with its declared or probed capability and classes', async () => {
-    const workers = (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+    const workers = (await (await apiFetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
     const byId = new Map(workers.map((w) => [w.workerId, w]));
     expect(byId.get(t4.workerId)).toMatchObject({ device: { source: 'declared', gpu: { name: 'Tesla T4', computeCapability: 7.5 } } });
     expect(byId.get(t4.workerId)!.classes).not.toContain('gpu-bf16-16g');
@@ -53,7 +53,7 @@ describe('routing by proven precision across three worker processes', () => {
       const job = await waitForJob(api.url, c.res.body.id as string, 120_000);
       expect(job.state).toBe('completed');
       expect(job.precision.promised).toBe(c.promised);
-      const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
+      const { results } = (await (await apiFetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
       expect(c.allowed, `${JSON.stringify(c.fields)} ran on ${results[0]!.workerId}`).toContain(results[0]!.workerId);
       // Declared workers compute fp32 on the CPU provider, and say so in the answer, the record and every result.
       expect(c.res.body.precision.reason).toContain('declared (not measured)');
@@ -67,7 +67,7 @@ describe('routing by proven precision across three worker processes', () => {
     const deadline = Date.now() + 10_000;
     let workers: WorkerAdvert[] = [];
     while (Date.now() < deadline) {
-      workers = (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+      workers = (await (await apiFetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
       if (!workers.some((w) => w.workerId === a10.workerId)) break;
       await sleep(250);
     }

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { GpuqClient } from '#client';
 import { createRedis, evictionPolicy } from '#queue';
+import { renderTextImage } from './fixtures/text-images.js';
 import { freePort } from './setup/redis-server.js';
 import { sleep } from './support/stack.js';
 
@@ -32,8 +34,18 @@ describe('npm start', () => {
       expect(run.output()).toContain('started a local redis-server');
       const ready = await fetch(`http://127.0.0.1:${apiPort}/health/ready`);
       expect(ready.status).toBe(200);
-      const workers = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/workers`)).json()) as unknown[];
-      expect(workers).toHaveLength(1);
+      // No GPU: CPU fallback is on, and said so; the README's first request needs no allowCpu, only the key npm start left.
+      expect(run.output()).toMatch(/no GPU here \(WORKER_DEVICE=cpu\): CPU_FALLBACK=true/);
+      expect(run.output()).toMatch(/created an API key for tenant local in \.data\/api-key/);
+      const key = readFileSync(join(run.cwd, '.data/api-key'), 'utf8').trim();
+      expect(statSync(join(run.cwd, '.data/api-key')).mode & 0o777).toBe(0o600);
+      const api = new GpuqClient(`http://127.0.0.1:${apiPort}`, { apiKey: key });
+      expect(await api.workers()).toHaveLength(1);
+      const page = (await renderTextImage({ width: 300, height: 100, lines: [{ text: 'first', x: 10, y: 60, fontSize: 30 }] })).png;
+      const accepted = await api.submit([{ name: 'sample-1.png', data: page }]);
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      expect(accepted.body).toMatchObject({ className: 'cpu-fp32', precision: { promised: 'fp32' } });
+      expect((await api.waitForJob(accepted.body.id as string, 60_000)).state).toBe('completed');
       expect(existsSync(join(run.cwd, '.data/redis/appendonlydir'))).toBe(true);
       const redis = createRedis(`redis://127.0.0.1:${redisPort}`);
       expect(await evictionPolicy(redis)).toBe('noeviction');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult, WorkerAdvert } from '#contracts';
 import { renderTextImage } from './fixtures/text-images.js';
-import { sleep, startApi, submit, testEnv, waitForJob, waitUntil } from './support/stack.js';
+import { apiFetch, sleep, startApi, submit, testEnv, waitForJob, waitUntil } from './support/stack.js';
 
 const host = join(fileURLToPath(new URL('../', import.meta.url)), 'dist/apps/worker/src/host.js');
 const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precisions: ['bf16', 'fp16', 'fp32'] };
@@ -16,7 +16,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   let page: Buffer;
   let child: ChildProcess;
 
-  const workers = async () => (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+  const workers = async () => (await (await apiFetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
   beforeAll(async () => {
     child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
     [api, { png: page }] = await Promise.all([
@@ -46,7 +46,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
       const { body } = await submit(api.url, [{ name: 'p.png', data: page }], { model: 'ppocr-v4-det-640', precision: 'bf16' });
       const job = await waitForJob(api.url, body.id as string, 60_000);
       expect(job.state).toBe('completed');
-      const { results } = (await (await fetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
+      const { results } = (await (await apiFetch(`${api.url}/v1/jobs/${job.id}/results`)).json()) as { results: ImageResult[] };
       expect(results[0]!.workerId).toBe(a10.workerId);
     }
   });
@@ -73,7 +73,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
     expect(both.onT4.reservedBytes).toBeLessThanOrEqual(both.onT4.device.totalBytes);
     for (const [id, worker] of [[bf16, a10], [fp16, t4]] as const) {
       expect((await waitForJob(api.url, id, 120_000)).state).toBe('completed');
-      const { results } = (await (await fetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
+      const { results } = (await (await apiFetch(`${api.url}/v1/jobs/${id}/results`)).json()) as { results: ImageResult[] };
       expect(new Set(results.map((r) => r.workerId))).toEqual(new Set([worker.workerId])); // a job's batches run on one GPU
     }
     await waitUntil('both ledgers empty again', async () => ((await workers()).every((w) => w.reservedBytes === 0 && w.runningJobs.length === 0) ? true : undefined), 10_000);
@@ -106,7 +106,7 @@ describe('a worker host killed outright', () => {
     const child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
     try {
       const [worker] = await waitUntil('a worker', async () => {
-        const now = (await (await fetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+        const now = (await (await apiFetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
         return now.length === 1 ? now : undefined;
       }, 30_000);
       const alive = (pid: number) => {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { GpuqClient, type ImageUpload } from '#client';
+import { GpuqClient, type ImageUpload, type SubmitFields } from '#client';
 import type { JobRecord } from '#contracts';
 import { loadConfig, type Config } from '#config';
+import { ApiKeyRepository, createRedis, Keys, type ApiKeyLimits } from '#queue';
 import { createApi } from '../../apps/api/src/bootstrap.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,19 +69,45 @@ export class WorkerProcess {
   }
 }
 
-/** The API in this process (Nest DI under vitest), on a free port. */
-export async function startApi(env: Record<string, string>): Promise<{ app: NestExpressApplication; url: string; config: Config }> {
+/** The key each test API hands out first, by its URL: the helpers below call the API as that tenant. */
+const keyOfApi = new Map<string, string>();
+
+/** Creates an API key the way `gpuq keys create` does (straight in Redis). */
+export async function createKey(env: Record<string, string>, tenant: string, limits?: ApiKeyLimits): Promise<{ key: string; webhookSecret: string; id: string }> {
+  const redis = createRedis(env.REDIS_URL!);
+  try {
+    const created = await new ApiKeyRepository(redis, new Keys(env.GPUQ_PREFIX!)).create(tenant, { limits });
+    return { key: created.key, webhookSecret: created.webhookSecret, id: created.record.id };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The API in this process (Nest DI under vitest), on a free port, with an API key of tenant `test` to call it with. */
+export async function startApi(env: Record<string, string>): Promise<{ app: NestExpressApplication; url: string; config: Config; key: string }> {
   const config = loadConfig({ ...env, API_PORT: '0', API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
   const app = await createApi(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${address.port}`, config };
+  const url = `http://127.0.0.1:${address.port}`;
+  const { key } = await createKey(env, 'test');
+  keyOfApi.set(url, key);
+  return { app, url, config, key };
 }
 
-/** The API's typed client: tests talk to the API the way users do. */
-export const client = (url: string) => new GpuqClient(url);
+/** The API's typed client, as the test API's first tenant: tests talk to the API the way users do. */
+export const client = (url: string, apiKey = keyOfApi.get(url)) => new GpuqClient(url, { apiKey });
 
-export const submit = (url: string, images: ImageUpload[], fields: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+/** fetch with the test API's key, for tests that look at raw answers. */
+export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const origin = new URL(url).origin;
+  const headers = new Headers(init.headers);
+  const key = keyOfApi.get(origin);
+  if (key && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
+  return fetch(url, { ...init, headers });
+}
+
+export const submit = (url: string, images: ImageUpload[], fields: SubmitFields & Record<string, string> = {}, headers: Record<string, string> = {}) =>
   client(url).submit(images, fields, headers);
 
 export const getJob = (url: string, id: string): Promise<JobRecord> => client(url).job(id);

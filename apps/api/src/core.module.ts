@@ -1,8 +1,8 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { FsBlobStore } from '#blobs';
+import { createBlobStore } from '#blobs';
 import { createLogger, type Config } from '#config';
-import { ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, WorkerRegistry } from '#queue';
+import { ApiKeyRepository, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, UsageLimits, WebhookQueue, WorkerRegistry } from '#queue';
 import { BLOB_STORE, CONFIG, LOGGER, REDIS } from './tokens.js';
 
 /**
@@ -22,13 +22,22 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: LOGGER, useValue: createLogger('api', config.LOG_LEVEL) },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
         { provide: Keys, useValue: new Keys(config.GPUQ_PREFIX) },
-        { provide: BLOB_STORE, useValue: new FsBlobStore(config.BLOB_DIR) },
+        { provide: BLOB_STORE, useFactory: () => createBlobStore(config) },
         { provide: JobRecordRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new JobRecordRepository(r, k) },
         { provide: ClassQueues, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ClassQueues(r, k) },
         { provide: WorkerRegistry, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new WorkerRegistry(r, k) },
         { provide: ProfileRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ProfileRepository(r, k) },
+        { provide: ApiKeyRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ApiKeyRepository(r, k) },
+        {
+          provide: UsageLimits, inject: [REDIS, Keys, JobRecordRepository],
+          useFactory: (r: Redis, k: Keys, jobs: JobRecordRepository) => new UsageLimits(r, k, (ids) => jobs.states(ids)),
+        },
+        {
+          provide: WebhookQueue, inject: [REDIS, Keys],
+          useFactory: (r: Redis, k: Keys) => new WebhookQueue(r, k, { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
+        },
       ],
-      exports: [CONFIG, LOGGER, REDIS, Keys, BLOB_STORE, JobRecordRepository, ClassQueues, WorkerRegistry, ProfileRepository],
+      exports: [CONFIG, LOGGER, REDIS, Keys, BLOB_STORE, JobRecordRepository, ClassQueues, WorkerRegistry, ProfileRepository, ApiKeyRepository, UsageLimits, WebhookQueue],
     };
   }
 

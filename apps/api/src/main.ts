@@ -1,6 +1,8 @@
 import { createLogger, loadConfig } from '#config';
 import { createRedis, evictionPolicy, waitForRedis } from '#queue';
+import type { BlobStore } from '#blobs';
 import { createApi } from './bootstrap.js';
+import { BLOB_STORE } from './tokens.js';
 
 const log = createLogger('api');
 try {
@@ -14,6 +16,8 @@ try {
   }
   probe.disconnect();
   const app = await createApi(config);
+  // A store that cannot be written (no bucket, bad credentials) fails start-up, not the first submit.
+  await app.get<BlobStore>(BLOB_STORE).ready();
   await app.listen(config.API_PORT, config.API_HOST);
   log.info({ url: `http://${config.API_HOST}:${config.API_PORT}`, docs: '/docs' }, 'api listening');
 } catch (err) {

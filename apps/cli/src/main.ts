@@ -1,79 +1,53 @@
+#!/usr/bin/env node
 /**
- * gpuq command line. `npm run gpuq -- <command>`:
- *   probe                                                                  what this machine's device proves, as a worker here would advertise it (JSON)
- *   calibrate --model <id> --precision <fp16|fp32|bf16> [--max-batch N]   measure a memory profile on this machine's device and store it
- *   profiles                                                               print every stored memory profile as JSON
- * Uses the same environment as the worker (REDIS_URL, GPU_INDEX, WORKER_DEVICE, …).
+ * gpuq command line. `npx gpuq <command>` (or `npm run gpuq -- <command>`); `gpuq --help` lists them.
+ *   For people, against the API (GPUQ_URL, GPUQ_API_KEY, else the key npm start left in .data/api-key):
+ *     submit <files|folders…> [--wait], status, results, cancel, jobs, workers
+ *   For operators, against Redis (REDIS_URL): keys create | revoke | list
+ *   On a worker's machine (its environment): probe, calibrate, profiles
+ * Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 a usage error.
  */
-import { parseArgs } from 'node:util';
-import { PRECISIONS, type Precision } from '#contracts';
-import { createLogger, loadConfig } from '#config';
-import { configureRuntime, getManifest, listManifests, SessionCache } from '#inference';
-import { createRedis, Keys, ProfileRepository, waitForRedis } from '#queue';
-import { calibrateModel, checkModelVariants, CpuMemory, NvidiaSmi, openDeviceMemory, probeDevice } from '#device';
+import { Command, CommanderError } from 'commander';
+import { GpuqApiError } from '#client';
+import { loadConfig } from '#config';
+import { UsageError } from './api-client.js';
+import { calibrationCommands } from './commands/calibrate.js';
+import { jobCommands } from './commands/jobs.js';
+import { keysCommand } from './commands/keys.js';
+import { submitCommand } from './commands/submit.js';
+import { workersCommand } from './commands/workers.js';
 
-const USAGE = 'usage: gpuq probe | gpuq calibrate --model <id> --precision <bf16|fp16|fp32> [--max-batch N] | gpuq profiles';
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
 
-async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { model: { type: 'string' }, precision: { type: 'string' }, 'max-batch': { type: 'string' } },
-  });
+async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
-  configureRuntime({ webgpuBufferCache: config.WEBGPU_BUFFER_CACHE });
-  if (positionals[0] === 'probe') {
-    // No Redis needed: the device alone, probed and checked as a worker's start-up does.
-    const log = createLogger('cli', config.LOG_LEVEL, 2);
-    const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
-    const device = await probeDevice(config, new NvidiaSmi(), log);
-    const variantChecks = config.VARIANT_CHECKS ? await checkModelVariants(device, sessions, log, config.PRECISION_MIN_SHARE) : [];
-    await sessions.release();
-    console.log(JSON.stringify({ ...device, variantChecks }, null, 2));
-    return 0;
-  }
-  const redis = createRedis(config.REDIS_URL);
-  try {
-    await waitForRedis(redis, 5000);
-    const profiles = new ProfileRepository(redis, new Keys(config.GPUQ_PREFIX));
-    switch (positionals[0]) {
-      case 'profiles':
-        console.log(JSON.stringify(await profiles.list(), null, 2));
-        return 0;
-      case 'calibrate': {
-        const manifest = getManifest(values.model ?? '');
-        if (!manifest) throw new Error(`--model must be one of ${listManifests().map((m) => m.id).join(', ')}`);
-        const precision = values.precision as Precision;
-        if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}`);
-        const log = createLogger('cli', config.LOG_LEVEL, 2);
-        const smi = new NvidiaSmi();
-        const device = await probeDevice(config, smi, log);
-        if (!device.provenPrecisions.includes(precision)) {
-          throw new Error(`${precision} is not proven on this device (${device.provider}: ${device.provenPrecisions.join(', ')}); refusing to calibrate a precision it cannot run`);
-        }
-        const memory = await openDeviceMemory(device, smi, config.CPU_MEMORY_GB ?? CpuMemory.defaultBudget());
-        const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
-        const report = await calibrateModel({
-          manifest, precision, device, deviceName: device.gpu?.name ?? 'cpu', sessions, memory, minMarginFraction: config.MEMORY_MARGIN_MIN,
-          maxBatch: values['max-batch'] ? Number(values['max-batch']) : undefined,
-        });
-        await profiles.put(report.profile);
-        await sessions.release();
-        console.log(JSON.stringify({ ...report, profile: { ...report.profile, points: undefined } }, null, 2));
-        return 0;
-      }
-      default:
-        console.error(USAGE);
-        return 2;
-    }
-  } finally {
-    redis.disconnect();
-  }
+  const program = new Command('gpuq')
+    .description('gpuq: submit images for GPU inference, follow and fetch results, manage keys and memory profiles')
+    .option('--url <url>', `the API (default GPUQ_URL, ${config.GPUQ_URL})`)
+    .option('--api-key <key>', 'the API key (default GPUQ_API_KEY, else .data/api-key)')
+    .showHelpAfterError()
+    .exitOverride();
+  // Global options reach every command's action through its own options.
+  program.hook('preAction', (_, command) => {
+    const { url, apiKey } = program.opts<{ url?: string; apiKey?: string }>();
+    if (url) command.setOptionValue('url', url);
+    if (apiKey) command.setOptionValue('apiKey', apiKey);
+  });
+  submitCommand(program, config);
+  jobCommands(program, config);
+  workersCommand(program, config);
+  keysCommand(program, config);
+  calibrationCommands(program, config);
+  await program.parseAsync(argv, { from: 'user' });
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     console.error(`gpuq: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    if (err instanceof GpuqApiError && err.problem.reasons) console.error(JSON.stringify(err.problem.reasons, null, 2));
+    process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED);
   },
 );

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { FsBlobStore } from '#blobs';
+import { createBlobStore } from '#blobs';
 import { ConfigError, createLogger, loadConfig } from '#config';
 import { configureRuntime, listManifests, memoryPrior, runtimeOptions, SessionCache } from '#inference';
 import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const executor = new RunPlacement({
     config, log, workerId, device, deviceName, memory, ledger, sessions,
     jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys), registry,
-    blobs: new FsBlobStore(config.BLOB_DIR), isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
+    blobs: createBlobStore(config), isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
   });
   const smallest = Math.min(...listManifests().map((m) => {
     const p = priorProfile(memoryPrior(m), 'fp16', device.provider, deviceName, 0, '');

@@ -1,8 +1,13 @@
-/** Where images and large results live. The filesystem is the default; S3-like stores fit behind the same interface. */
+/** Where images and large results live: a folder (FsBlobStore) or any S3-compatible store (S3BlobStore). */
 export interface BlobStore {
   put(key: string, data: Buffer): Promise<void>;
+  /** Stores a local file without reading it into memory (uploads arrive on disk). */
+  putFile(key: string, path: string): Promise<void>;
   get(key: string): Promise<Buffer>;
+  /** Removes `prefix` and every key under `prefix/`. */
   delete(prefix: string): Promise<void>;
+  /** Resolves when the store can be written; rejects with what is wrong (missing bucket, bad credentials). */
+  ready(): Promise<void>;
 }
 
 /** Thrown when a key does not exist, so callers can tell "missing" from "broken". */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeKey, BlobNotFoundError, type BlobStore } from './blob-store.js';
 
@@ -10,11 +10,24 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(key: string, data: Buffer): Promise<void> {
+    await this.writeAtomically(key, (tmp) => writeFile(tmp, data));
+  }
+
+  async putFile(key: string, source: string): Promise<void> {
+    // Copied, not moved: the upload folder may be on another file system.
+    await this.writeAtomically(key, (tmp) => copyFile(source, tmp));
+  }
+
+  async ready(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
+  /** Write then rename: a reader never sees half a file, even if the writer dies. */
+  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    // Write then rename: a reader never sees half a file, even if the writer dies.
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, data);
+    await write(tmp);
     await rename(tmp, path);
   }
 

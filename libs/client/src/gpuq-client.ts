@@ -1,13 +1,29 @@
-import { TERMINAL_STATES, type ImageResult, type JobRecord, type WorkerAdvert } from '#contracts';
+import { PROBLEM_CONTENT_TYPE, TERMINAL_STATES, type ImageResult, type JobEvent, type JobRecord, type MemoryProfile, type Problem, type WorkerAdvert } from '#contracts';
+import type { ClassDepth } from '#queue';
+import { GpuqApiError } from './gpuq-api-error.js';
+import { CLIENT_ROUTES, type OperationId, type SUBMIT_FIELDS } from './routes.js';
+import { readEvents } from './sse.js';
 
 export interface ImageUpload {
   name: string;
-  data: Uint8Array;
+  /** Bytes, or a Blob (`fs.openAsBlob(path)` streams a file from disk without reading it into memory). */
+  data: Uint8Array | Blob;
+}
+
+/** The multipart fields of a submit, as strings (they travel as form fields). */
+export type SubmitFields = Partial<Record<(typeof SUBMIT_FIELDS)[number], string>>;
+
+export interface SubmitAccepted {
+  id: string;
+  created: boolean;
+  state: JobRecord['state'];
+  className: string;
+  precision: JobRecord['precision'];
 }
 
 export interface SubmitResponse {
   status: number;
-  /** 202: `{ id, created, state, className, precision }`; 4xx: `{ error, message, reasons? }`. */
+  /** 202: the accepted job; 4xx: the problem document. */
   body: Record<string, any>;
 }
 
@@ -19,29 +35,96 @@ export interface ResultsResponse {
   results: ImageResult[];
 }
 
-/** A small typed client of the gpuq HTTP API (fetch-based; used by the tests, the bench scripts and users). */
-export class GpuqClient {
-  constructor(readonly baseUrl: string) {}
+export interface CancelResponse {
+  id: string;
+  state: JobRecord['state'];
+  message: string;
+}
 
-  /** Submits images as multipart/form-data; returns the HTTP status with the body, refusals included. */
-  async submit(images: readonly ImageUpload[], fields: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<SubmitResponse> {
+export type JobSummary = Omit<JobRecord, 'images' | 'requirement' | 'events'>;
+
+/** What a job's event stream carries, in order: a snapshot, then progress and timeline events, then the end. */
+export type JobStreamEvent =
+  | { event: 'job'; data: JobSummary }
+  | { event: 'progress'; data: { state: JobRecord['state']; done: number; total: number } }
+  | { event: 'event'; data: JobEvent }
+  | { event: 'end'; data: Pick<JobRecord, 'state' | 'progress' | 'precision' | 'error' | 'finishedAt'> };
+
+/** A key's limits and what is used of them (`GET /v1/usage`). */
+export interface Usage {
+  keyId: string;
+  tenant: string;
+  limits: { ratePerMin: number; burst: number; maxConcurrentJobs: number; maxImagesPerDay: number };
+  activeJobs: number;
+  imagesToday: number;
+}
+
+export interface GpuqClientOptions {
+  /** Sent as `Authorization: Bearer <key>`. */
+  apiKey?: string;
+}
+
+/**
+ * A typed client of the gpuq HTTP API (fetch-based), used by the CLI, the tests and the bench scripts.
+ * Every method but `submit` throws GpuqApiError with the API's problem document when the API refuses.
+ */
+export class GpuqClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string, private readonly options: GpuqClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  /** Submits images as multipart/form-data; returns the HTTP status with the body, refusals included (scripts branch on them). */
+  async submit(images: readonly ImageUpload[], fields: SubmitFields = {}, headers: Record<string, string> = {}): Promise<SubmitResponse> {
     const form = new FormData();
-    for (const image of images) form.append('images', new Blob([new Uint8Array(image.data)]), image.name);
-    for (const [k, v] of Object.entries(fields)) form.append(k, v);
-    const res = await fetch(`${this.baseUrl}/v1/jobs`, { method: 'POST', body: form, headers });
+    for (const image of images) form.append('images', image.data instanceof Blob ? image.data : new Blob([new Uint8Array(image.data)]), image.name);
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) form.append(k, v);
+    const res = await this.send('submitJob', {}, { method: 'POST', body: form, headers });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   }
 
-  async job(id: string): Promise<JobRecord> {
-    return (await (await fetch(`${this.baseUrl}/v1/jobs/${id}`)).json()) as JobRecord;
+  job(id: string): Promise<JobRecord> {
+    return this.json('getJob', { id });
   }
 
-  async results(id: string): Promise<ResultsResponse> {
-    return (await (await fetch(`${this.baseUrl}/v1/jobs/${id}/results`)).json()) as ResultsResponse;
+  results(id: string): Promise<ResultsResponse> {
+    return this.json('getResults', { id });
   }
 
-  async workers(): Promise<WorkerAdvert[]> {
-    return (await (await fetch(`${this.baseUrl}/v1/workers`)).json()) as WorkerAdvert[];
+  cancel(id: string): Promise<CancelResponse> {
+    return this.json('cancelJob', { id }, { method: 'DELETE' });
+  }
+
+  jobs(limit = 50): Promise<JobSummary[]> {
+    return this.json('listJobs', {}, {}, { limit: String(limit) });
+  }
+
+  workers(): Promise<WorkerAdvert[]> {
+    return this.json('listWorkers');
+  }
+
+  classes(): Promise<ClassDepth[]> {
+    return this.json('listClasses');
+  }
+
+  usage(): Promise<Usage> {
+    return this.json('getUsage');
+  }
+
+  models(): Promise<{ id: string; [k: string]: unknown }[]> {
+    return this.json('listModels');
+  }
+
+  profiles(): Promise<MemoryProfile[]> {
+    return this.json('listProfiles');
+  }
+
+  /** The job's server-sent events until it finishes (the stream closes after `end`). */
+  async *watch(id: string, signal?: AbortSignal): AsyncGenerator<JobStreamEvent> {
+    const res = await this.send('streamJob', { id }, { headers: { accept: 'text/event-stream' }, signal });
+    if (!res.ok) throw await this.problemOf(res);
+    for await (const event of readEvents(res.body!)) yield event as JobStreamEvent;
   }
 
   /** Polls until the job is completed, failed or cancelled; throws with the last record after `timeoutMs`. */
@@ -54,5 +137,27 @@ export class GpuqClient {
       await new Promise((r) => setTimeout(r, pollMs));
     }
     throw new Error(`job ${id} not finished within ${timeoutMs} ms: ${JSON.stringify(job)}`);
+  }
+
+  private async json<T>(operation: OperationId, params: Record<string, string> = {}, init: RequestInit = {}, query: Record<string, string> = {}): Promise<T> {
+    const res = await this.send(operation, params, init, query);
+    if (!res.ok) throw await this.problemOf(res);
+    return (await res.json()) as T;
+  }
+
+  private send(operation: OperationId, params: Record<string, string>, init: RequestInit, query: Record<string, string> = {}): Promise<Response> {
+    const route = CLIENT_ROUTES[operation];
+    const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+    const search = new URLSearchParams(query).toString();
+    const headers = new Headers(init.headers);
+    if (this.options.apiKey) headers.set('authorization', `Bearer ${this.options.apiKey}`);
+    return fetch(`${this.baseUrl}${path}${search ? `?${search}` : ''}`, { ...init, method: route.method.toUpperCase(), headers });
+  }
+
+  private async problemOf(res: Response): Promise<GpuqApiError> {
+    const text = await res.text();
+    if (res.headers.get('content-type')?.startsWith(PROBLEM_CONTENT_TYPE)) return new GpuqApiError(JSON.parse(text) as Problem);
+    // Not the API answering (a proxy, a wrong URL): keep what it said.
+    return new GpuqApiError({ type: 'about:blank', title: res.statusText, status: res.status, detail: text.slice(0, 300), code: res.status >= 500 ? 'internal' : 'bad-request' });
   }
 }

@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { WEBGPU_BUFFER_CACHE_MODES } from '#contracts';
+import { IMAGE_FORMATS, MAX_DECODE_PIXELS, WEBGPU_BUFFER_CACHE_MODES, type ImageFormat } from '#contracts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const bytesGb = z.coerce.number().positive().transform((gb) => Math.round(gb * 1e9));
+const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const formats = z
+  .string()
+  .transform(list)
+  .pipe(z.array(z.enum(IMAGE_FORMATS)).min(1, 'at least one format'))
+  .transform((f) => f as ImageFormat[]);
 
 /**
  * Every setting gpuq reads from the environment, with its default. This is the one place defaults live;
@@ -24,7 +30,44 @@ export const configSchema = z.object({
   /** Upload limits checked before anything is stored or queued. */
   MAX_IMAGES_PER_JOB: z.coerce.number().int().positive().default(256),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
-  MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(40_000_000),
+  MAX_IMAGE_PIXELS: z.coerce.number().int().positive().max(MAX_DECODE_PIXELS).default(40_000_000),
+  /** Bytes of one whole upload request, every image and field together; counted while it streams in. */
+  MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  /** Where uploads stream to disk while a submit is checked; a request's files are removed when it ends. */
+  UPLOAD_DIR: z.string().default('.data/uploads'),
+  /** Image formats accepted at submit, recognised from their bytes. SVG is refused unless listed. */
+  ACCEPTED_FORMATS: formats.default(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif']),
+  /**
+   * A job that does not say `allowCpu` may fall back to the CPU (fp32) when no GPU class can serve it.
+   * `npm start` turns it on when the machine has no GPU.
+   */
+  CPU_FALLBACK: bool.default(false),
+  /** Per API key, unless the key sets its own: requests a minute (with a burst), jobs not yet finished, images a day (UTC). */
+  RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(60),
+  MAX_CONCURRENT_JOBS: z.coerce.number().int().positive().default(20),
+  MAX_IMAGES_PER_DAY: z.coerce.number().int().positive().default(10_000),
+  /** Browser origins allowed to call the API (comma-separated, or `*`); empty: no CORS headers. */
+  CORS_ORIGINS: z.string().default('').transform(list),
+  /** Webhooks to private, loopback or link-local addresses are refused unless this is true (server-side request forgery). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Deliveries of one webhook before it is given up; the wait doubles from WEBHOOK_BACKOFF_MS. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(2000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Where images live: `fs` (BLOB_DIR, one machine or a shared volume) or `s3` (any S3-compatible store). */
+  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+  S3_BUCKET: z.string().min(3).optional(),
+  /** For S3-compatible stores (MinIO, Ceph, R2); unset for AWS S3. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  /** Bucket in the path, not the host name: what MinIO and most self-hosted stores need. */
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  /** Static credentials; unset: the AWS SDK's default chain (AWS_* variables, profiles, instance roles). */
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Prefix of every object key, so deployments can share a bucket. */
+  S3_KEY_PREFIX: z.string().regex(/^([a-zA-Z0-9_-]+\/)*$/, 'empty, or folder names each ending in /').default(''),
   /** Seconds a worker's registry entry lives without a heartbeat. */
   WORKER_TTL_S: z.coerce.number().positive().default(15),
   HEARTBEAT_S: z.coerce.number().positive().default(5),
@@ -125,6 +168,14 @@ export const configSchema = z.object({
   AUTO_CALIBRATE: bool.default(true),
   /** Start a local redis-server when none answers at REDIS_URL (npm start only). */
   START_REDIS: bool.default(true),
+  /** The `gpuq` CLI: the API it talks to, and the key it sends (else the key `npm start` wrote to .data/api-key). */
+  GPUQ_URL: z.string().url().default('http://127.0.0.1:8080'),
+  GPUQ_API_KEY: z.string().optional(),
+}).superRefine((config, ctx) => {
+  if (config.BLOB_STORE === 's3' && !config.S3_BUCKET) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when BLOB_STORE=s3' });
+  if (!config.S3_ACCESS_KEY_ID !== !config.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -27,4 +27,22 @@ describe('loadConfig', () => {
     expect(config.CPU_MEMORY_GB).toBe(2e9);
     expect(config.AUTO_CALIBRATE).toBe(false);
   });
+
+  it('reads lists: accepted formats (SVG only when named) and CORS origins', () => {
+    expect(loadConfig({}).ACCEPTED_FORMATS).not.toContain('svg');
+    expect(loadConfig({ ACCEPTED_FORMATS: 'png, jpeg,svg' }).ACCEPTED_FORMATS).toEqual(['png', 'jpeg', 'svg']);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example,https://b.example' }).CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(() => loadConfig({ ACCEPTED_FORMATS: 'png,bmp' })).toThrow(/ACCEPTED_FORMATS/);
+  });
+
+  it('needs a bucket for BLOB_STORE=s3, and both halves of static S3 credentials', () => {
+    expect(() => loadConfig({ BLOB_STORE: 's3' })).toThrow(/S3_BUCKET: required when BLOB_STORE=s3/);
+    expect(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' })).toThrow(/go together/);
+    expect(loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'bucket' }).S3_REGION).toBe('us-east-1');
+  });
+
+  it('caps MAX_IMAGE_PIXELS at what the decoder allows', () => {
+    expect(() => loadConfig({ MAX_IMAGE_PIXELS: '200000000' })).toThrow(/MAX_IMAGE_PIXELS/);
+  });
 });

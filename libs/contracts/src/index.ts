@@ -6,3 +6,6 @@ export * from './profile.js';
 export * from './requirement.js';
 export * from './submit.schema.js';
 export * from './execution.js';
+export * from './image-format.js';
+export * from './problem.js';
+export * from './webhook.js';

@@ -1,5 +1,6 @@
 import type { ProviderName } from './capability.js';
 import type { ExecutionMeasurement, ExecutionSummary } from './execution.js';
+import type { ImageFormat } from './image-format.js';
 import type { InsufficientResource, JobRequirement } from './requirement.js';
 import type { Precision, PrecisionPolicy } from './precision.js';
 
@@ -15,6 +16,8 @@ export interface ImageRef {
   width: number;
   height: number;
   bytes: number;
+  /** As recognised from the bytes at submit. */
+  format?: ImageFormat;
 }
 
 /** One placement of the user's job on a class queue (a BullMQ job). Rerouting adds a placement; the job id stays. */
@@ -29,7 +32,7 @@ export interface Placement {
 /** An event in the job's life worth showing the user: OOMs, batch changes, crashes, reroutes. */
 export interface JobEvent {
   at: string;
-  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info' | 'failed';
+  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info' | 'failed' | 'webhook';
   message: string;
   workerId?: string;
   data?: Record<string, unknown>;
@@ -69,6 +72,12 @@ export interface JobRecord {
   allowCpu: boolean;
   waitForCapacity: boolean;
   idempotencyKey?: string;
+  /** The tenant of the API key that submitted the job: only that tenant sees it. */
+  tenant?: string;
+  /** Id of the API key that submitted it (its quotas, its webhook secret). */
+  keyId?: string;
+  /** Where the outcome is POSTed when the job finishes. */
+  webhookUrl?: string;
   images: ImageRef[];
   requirement: JobRequirement;
   precision: PrecisionDecision;

@@ -1,3 +1,4 @@
+export * from './api-key.repository.js';
 export * from './class-consumer.js';
 export * from './class-queues.js';
 export * from './job-record.repository.js';
@@ -5,3 +6,5 @@ export * from './keys.js';
 export * from './profile.repository.js';
 export * from './redis-connection.js';
 export * from './worker-registry.js';
+export * from './usage-limits.js';
+export * from './webhook-queue.js';

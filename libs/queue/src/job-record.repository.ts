@@ -26,16 +26,25 @@ export class JobRecordRepository {
   /** Stores a new job. With an idempotency key already used, returns the earlier job's id instead. */
   async create(record: JobRecord, idempotencyTtlS = 86_400): Promise<{ id: string; created: boolean }> {
     if (record.idempotencyKey) {
-      const claimed = await this.redis.set(this.keys.idempotency(record.idempotencyKey), record.id, 'EX', idempotencyTtlS, 'NX');
+      const key = this.idempotencyKeyOf(record.tenant, record.idempotencyKey);
+      const claimed = await this.redis.set(key, record.id, 'EX', idempotencyTtlS, 'NX');
       if (claimed !== 'OK') {
-        const existing = await this.redis.get(this.keys.idempotency(record.idempotencyKey));
+        const existing = await this.redis.get(key);
         if (existing) return { id: existing, created: false };
       }
     }
     const doc = jobDoc(record);
-    await this.redis
-      .multi()
+    const owner = {
+      ...(record.tenant ? { tenant: record.tenant } : {}),
+      ...(record.keyId ? { keyId: record.keyId } : {}),
+      ...(record.webhookUrl ? { webhook: record.webhookUrl } : {}),
+    };
+    const write = this.redis.multi();
+    if (record.tenant) write.zadd(this.keys.tenantJobs(record.tenant), Date.parse(record.createdAt), record.id);
+    if (record.webhookUrl) write.sadd(this.keys.webhooksPending(), record.id);
+    await write
       .hset(this.keys.job(record.id), {
+        ...owner,
         doc: JSON.stringify(doc),
         state: record.state,
         className: record.className,
@@ -69,6 +78,9 @@ export class JobRecordRepository {
       progress: { done: Number(hash.done ?? 0), total: Number(hash.total ?? doc.images.length) },
       events: events.map((e) => JSON.parse(e) as JobEvent),
       error: json.error,
+      tenant: hash.tenant,
+      keyId: hash.keyId,
+      webhookUrl: hash.webhook,
       deliveries: Number(hash.deliveries ?? 0),
       crashes: Number(hash.crashes ?? 0),
       activeDelivery: json.delivery,
@@ -82,9 +94,55 @@ export class JobRecordRepository {
     };
   }
 
-  /** Newest first. */
-  async listIds(limit = 50, offset = 0): Promise<string[]> {
-    return this.redis.zrevrange(this.keys.jobsIndex(), offset, offset + limit - 1);
+  /** Newest first; with `tenant`, only that tenant's jobs. */
+  async listIds(limit = 50, offset = 0, tenant?: string): Promise<string[]> {
+    return this.redis.zrevrange(tenant ? this.keys.tenantJobs(tenant) : this.keys.jobsIndex(), offset, offset + limit - 1);
+  }
+
+  /** The job an idempotency key (of a tenant: keys of different tenants never collide) already created. */
+  async findByIdempotencyKey(tenant: string | undefined, idempotencyKey: string): Promise<string | undefined> {
+    return (await this.redis.get(this.idempotencyKeyOf(tenant, idempotencyKey))) ?? undefined;
+  }
+
+  private idempotencyKeyOf(tenant: string | undefined, idempotencyKey: string): string {
+    return this.keys.idempotency(tenant ? `${tenant}/${idempotencyKey}` : idempotencyKey);
+  }
+
+  /** The tenant that owns a job; undefined for an unknown job (or one from before tenants existed). */
+  async ownerOf(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.job(id), 'tenant')) ?? undefined;
+  }
+
+  /** States of many jobs in one round trip (undefined for unknown ids). */
+  async states(ids: string[]): Promise<(JobState | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.job(id), 'state');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([, state]) => (state ?? undefined) as JobState | undefined);
+  }
+
+  /** What a progress stream needs, in one round trip: state, progress and how many events there are. */
+  async progressOf(id: string): Promise<{ state: JobState; done: number; total: number; events: number } | undefined> {
+    const [[, fields], [, events]] = (await this.redis.multi().hmget(this.keys.job(id), 'state', 'done', 'total').llen(this.keys.jobEvents(id)).exec())! as [
+      [unknown, (string | null)[]], [unknown, number]];
+    const [state, done, total] = fields;
+    if (!state) return undefined;
+    return { state: state as JobState, done: Number(done ?? 0), total: Number(total ?? 0), events };
+  }
+
+  /** Events from index `from` on (0 is the first). */
+  async eventsSince(id: string, from: number): Promise<JobEvent[]> {
+    return (await this.redis.lrange(this.keys.jobEvents(id), from, -1)).map((e) => JSON.parse(e) as JobEvent);
+  }
+
+  /** Jobs with a webhook whose delivery is not yet queued. */
+  async webhooksPending(): Promise<string[]> {
+    return this.redis.smembers(this.keys.webhooksPending());
+  }
+
+  async clearWebhookPending(id: string): Promise<void> {
+    await this.redis.srem(this.keys.webhooksPending(), id);
   }
 
   /** Unfenced update, for the API and the router (before any worker holds the job). */

@@ -35,4 +35,32 @@ export class Keys {
   bullPrefix() {
     return `${this.prefix}:bull`;
   }
+  /** Jobs of one tenant, newest last (a sorted set by creation time). */
+  tenantJobs(tenant: string) {
+    return `${this.prefix}:tenant:${tenant}:jobs`;
+  }
+  /** Every API key's record, by key id (a hash). */
+  apiKeys() {
+    return `${this.prefix}:apikeys`;
+  }
+  /** One key's rate limiter state (GCRA's theoretical arrival time). */
+  rateLimit(keyId: string) {
+    return `${this.prefix}:usage:${keyId}:rate`;
+  }
+  /** One key's unfinished jobs (a sorted set by reservation time). */
+  activeJobs(keyId: string) {
+    return `${this.prefix}:usage:${keyId}:active`;
+  }
+  /** Images one key submitted on one UTC day. */
+  imagesOnDay(keyId: string, day: string) {
+    return `${this.prefix}:usage:${keyId}:images:${day}`;
+  }
+  /** Jobs with a webhook not yet handed to the webhook queue. */
+  webhooksPending() {
+    return `${this.prefix}:webhooks:pending`;
+  }
+  /** BullMQ prefix of the webhook queue, apart from the class queues (`bullPrefix`) that fleet views list. */
+  webhookBullPrefix() {
+    return `${this.prefix}:hooks`;
+  }
 }

@@ -1,9 +1,12 @@
-import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Redis } from 'ioredis';
+import { Public } from '../auth/public.decorator.js';
+import { ApiError } from '../problems/api-error.js';
 import { REDIS } from '../tokens.js';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -22,7 +25,7 @@ export class HealthController {
       await Promise.race([this.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
       return { status: 'ok', redisMs: Date.now() - started };
     } catch (err) {
-      throw new HttpException({ status: 'unavailable', redis: (err as Error).message }, HttpStatus.SERVICE_UNAVAILABLE);
+      throw new ApiError('unavailable', `Redis does not answer: ${(err as Error).message}`);
     }
   }
 }

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ClassQueues, JobRecordRepository } from '#queue';
-import { notFound } from './api-errors.js';
+import type { Caller } from '../auth/caller.js';
+import { JobAccess } from './job-access.js';
 
 /** Cancelling: a queued job is removed from its queue at once; a running one stops at its next batch boundary. */
 @Injectable()
 export class CancelJobService {
-  constructor(private readonly jobs: JobRecordRepository, private readonly queues: ClassQueues) {}
+  constructor(private readonly jobs: JobRecordRepository, private readonly queues: ClassQueues, private readonly access: JobAccess) {}
 
-  async execute(id: string): Promise<{ id: string; state: string; message: string }> {
-    const before = await this.jobs.requestCancel(id);
-    if (!before) throw notFound(`job ${id}`);
+  async execute(id: string, caller: Caller): Promise<{ id: string; state: string; message: string }> {
+    await this.access.assertOwned(id, caller);
+    const before = (await this.jobs.requestCancel(id))!;
     if (before === 'completed' || before === 'failed' || before === 'cancelled') {
       return { id, state: before, message: `job already ${before}; nothing to cancel` };
     }

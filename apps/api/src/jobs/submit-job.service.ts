@@ -3,18 +3,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { submitJobFieldsSchema, type ImageRef, type JobRecord, type SubmitJobFields } from '#contracts';
 import type { BlobStore } from '#blobs';
 import type { Config, Logger } from '#config';
-import { getManifest, listManifests, probeImage } from '#models';
-import { ClassQueues, JobRecordRepository, ProfileRepository, WorkerRegistry } from '#queue';
+import { getManifest, listManifests } from '#models';
+import { ClassQueues, JobRecordRepository, ProfileRepository, UsageLimits, WorkerRegistry, type ReserveDecision } from '#queue';
 import { route } from '#scheduling';
+import type { Caller } from '../auth/caller.js';
+import { ApiError } from '../problems/api-error.js';
 import { BLOB_STORE, CONFIG, LOGGER } from '../tokens.js';
-import { badInput, noCapacity } from './api-errors.js';
+import { checkWebhookTarget, WebhookTargetError } from '../webhooks/webhook-target.js';
+import { checkImages, type CheckedImage, type UploadedFile } from './image-intake.js';
 import { jobRequirement } from './job-requirement.js';
-
-export interface UploadedImage {
-  originalname?: string;
-  buffer: Buffer;
-  size: number;
-}
 
 export interface SubmitResult {
   id: string;
@@ -24,9 +21,13 @@ export interface SubmitResult {
   precision: JobRecord['precision'];
 }
 
+/** How soon a client refused for too many unfinished jobs may try again: jobs take seconds, not minutes. */
+const CONCURRENT_RETRY_S = 5;
+
 /**
  * Accepting a job: validate everything that can be validated before anything is stored, route it to a
- * capability class (or refuse it with the reasons), then store images, record and placement.
+ * capability class (or refuse it with the reasons), count it against the key's quotas, then store images,
+ * record and placement. A refusal at any step leaves nothing behind.
  */
 @Injectable()
 export class SubmitJobService {
@@ -38,85 +39,117 @@ export class SubmitJobService {
     private readonly queues: ClassQueues,
     private readonly registry: WorkerRegistry,
     private readonly profiles: ProfileRepository,
+    private readonly usage: UsageLimits,
   ) {}
 
-  async execute(rawFields: Record<string, unknown>, files: UploadedImage[], idempotencyKey?: string): Promise<SubmitResult> {
+  async execute(caller: Caller, rawFields: Record<string, unknown>, files: UploadedFile[], idempotencyKey?: string): Promise<SubmitResult> {
     const fields = this.parseFields(rawFields);
     const manifest = getManifest(fields.model);
     if (!manifest) {
-      throw badInput(`unknown model ${JSON.stringify(fields.model)}`, { models: listManifests().map((m) => m.id) });
+      throw new ApiError('unknown-model', `unknown model ${JSON.stringify(fields.model)}`, { models: listManifests().map((m) => m.id) });
     }
-    if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
-      throw badInput('Idempotency-Key must be 1-200 characters of letters, digits, "_", "-", ".", ":"');
+    if (idempotencyKey !== undefined) {
+      if (!/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
+        throw new ApiError('invalid-idempotency-key', 'Idempotency-Key must be 1-200 characters of letters, digits, "_", "-", ".", ":"');
+      }
+      const earlier = await this.jobs.findByIdempotencyKey(caller.tenant, idempotencyKey);
+      if (earlier) return this.existing(earlier);
     }
-    const images = await this.validateImages(files);
+    const webhookUrl = fields.webhookUrl ? await this.checkWebhook(fields.webhookUrl) : undefined;
+    const images = await checkImages(files, this.config);
+    const allowCpu = fields.allowCpu ?? this.config.CPU_FALLBACK;
 
     const [fleet, profiles] = await Promise.all([this.registry.list(), this.profiles.list()]);
     const requirement = jobRequirement({
-      model: manifest, imageCount: images.length, policy: fields.precision, allowCpu: fields.allowCpu, profiles,
-      marginFraction: this.config.MEMORY_MARGIN,
+      model: manifest, imageCount: images.length, policy: fields.precision, allowCpu, profiles, marginFraction: this.config.MEMORY_MARGIN,
     });
     const live = fleet.filter((w) => w.status === 'ready').map((w) => w.device);
     const decision = route(requirement, live, { waitForCapacity: fields.waitForCapacity });
-    if (!decision.ok) throw noCapacity(decision.message, decision.reasons);
+    if (!decision.ok) {
+      throw new ApiError('no-capacity', decision.message, {
+        reasons: decision.reasons, hint: 'resubmit with waitForCapacity=true to queue it until such a worker joins',
+      });
+    }
 
     const id = randomUUID();
+    const now = new Date();
+    const reserved = await this.usage.reserveJob(caller.keyId, id, images.length, caller.limits, now);
+    if (!reserved.ok) throw quotaRefusal(reserved, caller.keyId);
+    try {
+      const refs = await this.storeImages(id, images);
+      const at = now.toISOString();
+      const record: JobRecord = {
+        id, model: manifest.id, state: decision.waiting ? 'waiting-for-capacity' : 'queued', priority: fields.priority,
+        allowCpu, waitForCapacity: fields.waitForCapacity, idempotencyKey, tenant: caller.tenant, keyId: caller.keyId, webhookUrl,
+        images: refs, requirement, precision: { policy: fields.precision, promised: decision.precision, reason: decision.reason },
+        className: decision.className, placements: [], progress: { done: 0, total: refs.length },
+        events: [{ at, kind: 'info', message: `routed to ${decision.className}: ${decision.reason}` }],
+        deliveries: 0, crashes: 0, createdAt: at,
+      };
+      const stored = await this.jobs.create(record);
+      if (!stored.created) {
+        // Another request with the same idempotency key won the race: its job stands, ours leaves nothing behind.
+        await this.undo(caller, id, images.length, now);
+        return this.existing(stored.id);
+      }
+      const queueJobId = await this.queues.place(decision.className, { jobId: id, placement: 0 }, fields.priority);
+      await this.jobs.addPlacement(id, { className: decision.className, queueJobId, at, reason: decision.reason });
+      this.log.info({ jobId: id, tenant: caller.tenant, className: decision.className, images: refs.length, precision: decision.precision }, 'job accepted');
+      return { id, created: true, state: record.state, className: decision.className, precision: record.precision };
+    } catch (err) {
+      await this.undo(caller, id, images.length, now).catch((cleanup) => this.log.error({ jobId: id, err: String(cleanup) }, 'could not undo a failed submit'));
+      throw err;
+    }
+  }
+
+  private async storeImages(id: string, images: CheckedImage[]): Promise<ImageRef[]> {
     const refs: ImageRef[] = [];
     for (const [index, image] of images.entries()) {
       const blobKey = `jobs/${id}/in/${index}`;
-      await this.blobs.put(blobKey, image.file.buffer);
-      refs.push({ index, blobKey, filename: image.file.originalname, width: image.width, height: image.height, bytes: image.file.size });
+      await this.blobs.putFile(blobKey, image.file.path);
+      refs.push({ index, blobKey, filename: image.file.originalname, width: image.width, height: image.height, bytes: image.file.size, format: image.format });
     }
-    const now = new Date().toISOString();
-    const record: JobRecord = {
-      id, model: manifest.id, state: decision.waiting ? 'waiting-for-capacity' : 'queued', priority: fields.priority,
-      allowCpu: fields.allowCpu, waitForCapacity: fields.waitForCapacity, idempotencyKey, images: refs, requirement,
-      precision: { policy: fields.precision, promised: decision.precision, reason: decision.reason },
-      className: decision.className, placements: [], progress: { done: 0, total: refs.length },
-      events: [{ at: now, kind: 'info', message: `routed to ${decision.className}: ${decision.reason}` }],
-      deliveries: 0, crashes: 0, createdAt: now,
-    };
-    const stored = await this.jobs.create(record);
-    if (!stored.created) {
-      // Same idempotency key: the earlier job stands; drop the images we just stored.
-      await this.blobs.delete(`jobs/${id}`);
-      const existing = (await this.jobs.get(stored.id))!;
-      return { id: existing.id, created: false, state: existing.state, className: existing.className, precision: existing.precision };
+    return refs;
+  }
+
+  private async undo(caller: Caller, id: string, images: number, reservedAt: Date): Promise<void> {
+    await this.blobs.delete(`jobs/${id}`);
+    await this.usage.release(caller.keyId, id, images, reservedAt);
+  }
+
+  private async existing(id: string): Promise<SubmitResult> {
+    const job = (await this.jobs.get(id))!;
+    return { id: job.id, created: false, state: job.state, className: job.className, precision: job.precision };
+  }
+
+  private async checkWebhook(url: string): Promise<string> {
+    try {
+      return (await checkWebhookTarget(url, this.config.WEBHOOK_ALLOW_PRIVATE)).href;
+    } catch (err) {
+      if (err instanceof WebhookTargetError) throw new ApiError('invalid-webhook-url', err.message);
+      throw err;
     }
-    const queueJobId = await this.queues.place(decision.className, { jobId: id, placement: 0 }, fields.priority);
-    await this.jobs.addPlacement(id, { className: decision.className, queueJobId, at: now, reason: decision.reason });
-    this.log.info({ jobId: id, className: decision.className, images: refs.length, precision: decision.precision }, 'job accepted');
-    return { id, created: true, state: record.state, className: decision.className, precision: record.precision };
   }
 
   private parseFields(raw: Record<string, unknown>): SubmitJobFields {
     const parsed = submitJobFieldsSchema.safeParse(raw);
     if (parsed.success) return parsed.data;
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-    throw badInput(`invalid fields: ${problems.join('; ')}`, { problems });
+    throw new ApiError('invalid-field', `invalid fields: ${problems.join('; ')}`, { problems });
   }
+}
 
-  /** Reads every image's header (no full decode) and checks the limits; any failure refuses the whole job. */
-  private async validateImages(files: UploadedImage[]) {
-    if (files.length === 0) throw badInput('no images: send one or more files in the multipart field "images"');
-    if (files.length > this.config.MAX_IMAGES_PER_JOB) {
-      throw badInput(`too many images: ${files.length} > MAX_IMAGES_PER_JOB=${this.config.MAX_IMAGES_PER_JOB}`);
-    }
-    const checked = [];
-    for (const [index, file] of files.entries()) {
-      const name = `image ${index}${file.originalname ? ` (${file.originalname})` : ''}`;
-      if (file.size > this.config.MAX_IMAGE_BYTES) throw badInput(`${name} is ${file.size} bytes > MAX_IMAGE_BYTES=${this.config.MAX_IMAGE_BYTES}`);
-      let info;
-      try {
-        info = await probeImage(file.buffer);
-      } catch (err) {
-        throw badInput(`${name} is not a decodable image: ${(err as Error).message}`);
-      }
-      if (info.width * info.height > this.config.MAX_IMAGE_PIXELS) {
-        throw badInput(`${name} has ${info.width}x${info.height} pixels > MAX_IMAGE_PIXELS=${this.config.MAX_IMAGE_PIXELS}`);
-      }
-      checked.push({ file, width: info.width, height: info.height });
-    }
-    return checked;
+function quotaRefusal(refused: Exclude<ReserveDecision, { ok: true }>, keyId: string): ApiError {
+  if (refused.quota === 'concurrent-jobs') {
+    return new ApiError('too-many-concurrent-jobs',
+      `key ${keyId} has ${refused.active} unfinished jobs, its limit is ${refused.limit}; retry when one finishes`,
+      { active: refused.active, limit: refused.limit, retryAfterS: CONCURRENT_RETRY_S }, { 'Retry-After': String(CONCURRENT_RETRY_S) });
   }
+  if (refused.requested > refused.limit) {
+    return new ApiError('daily-image-quota', `a job of ${refused.requested} images is more than key ${keyId}'s ${refused.limit} images a day; split it`,
+      { used: refused.used, requested: refused.requested, limit: refused.limit });
+  }
+  return new ApiError('daily-image-quota',
+    `key ${keyId} submitted ${refused.used} of its ${refused.limit} images today (UTC); ${refused.requested} more would pass it; retry in ${refused.retryAfterS} s`,
+    { used: refused.used, requested: refused.requested, limit: refused.limit, retryAfterS: refused.retryAfterS }, { 'Retry-After': String(refused.retryAfterS) });
 }

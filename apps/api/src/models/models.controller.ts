@@ -6,7 +6,7 @@ import { listManifests } from '#models';
 @Controller('v1/models')
 export class ModelsController {
   @Get()
-  @ApiOperation({ summary: 'Built-in models and their input specs' })
+  @ApiOperation({ operationId: 'listModels', summary: 'Built-in models and their input specs' })
   list() {
     return listManifests().map(({ files, ...manifest }) => manifest);
   }

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { getManifest, withInputSize } from '../manifest.js';
@@ -85,5 +86,15 @@ describe('packBatch', () => {
 describe('probeImage', () => {
   it('reports size and format from the header', async () => {
     expect(await probeImage(await solid(30, 10, [0, 0, 0]))).toEqual({ width: 30, height: 10, format: 'png' });
+  });
+
+  it('refuses, before decoding, a header that claims more than MAX_DECODE_PIXELS', async () => {
+    // A 10x10 PNG whose IHDR (CRC fixed) now claims 20000x20000 = 400 M pixels.
+    const bomb = Buffer.from(await solid(10, 10, [0, 0, 0]));
+    bomb.writeUInt32BE(20_000, 16);
+    bomb.writeUInt32BE(20_000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    await expect(probeImage(bomb)).rejects.toThrow(/exceeds pixel limit/);
+    await expect(preprocessImage(bomb, manifest)).rejects.toThrow(/exceeds pixel limit/);
   });
 });

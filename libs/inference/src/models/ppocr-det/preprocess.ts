@@ -1,4 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
+import { MAX_DECODE_PIXELS } from '#contracts';
 import type { ModelInput } from '../manifest.js';
 import { ImageDecodeError } from './image-decode-error.js';
 
@@ -33,7 +34,7 @@ export interface ImageProbe {
 export async function probeImage(input: Buffer): Promise<ImageProbe> {
   let metadata: Metadata;
   try {
-    metadata = await sharp(input).metadata();
+    metadata = await sharp(input, { limitInputPixels: MAX_DECODE_PIXELS }).metadata();
   } catch (err) {
     throw new ImageDecodeError(`not a decodable image: ${errorMessage(err)}`, { cause: err });
   }
@@ -61,7 +62,8 @@ export async function preprocessImage(input: Buffer, manifest: { input: ModelInp
 
   let pixels: Buffer;
   try {
-    pixels = await sharp(input)
+    // The decoder's own pixel limit: a header claiming a huge canvas is refused before memory is allocated.
+    pixels = await sharp(input, { limitInputPixels: MAX_DECODE_PIXELS })
       .rotate()
       // Flatten onto white rather than dropping alpha: transparent pixels often store black,
       // which would swallow black text drawn on a transparent background.

@@ -1,0 +1,2 @@
+export * from './inspect-image.js';
+export * from './sniff-format.js';
