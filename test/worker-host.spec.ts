@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImageResult, WorkerAdvert } from '#contracts';
 import { renderTextImage } from './fixtures/text-images.js';
-import { apiFetch, sleep, startApi, submit, testEnv, waitForJob, waitUntil } from './support/stack.js';
+import { apiFetch, client, sleep, startApi, submit, testEnv, waitForJob, waitUntil } from './support/stack.js';
 
 const host = join(fileURLToPath(new URL('../', import.meta.url)), 'dist/apps/worker/src/host.js');
 const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precisions: ['bf16', 'fp16', 'fp32'] };
@@ -16,7 +16,7 @@ describe('a worker host with several (declared) GPUs: one worker process per GPU
   let page: Buffer;
   let child: ChildProcess;
 
-  const workers = async () => (await (await apiFetch(`${api.url}/v1/workers`)).json()) as WorkerAdvert[];
+  const workers = () => client(api.url).workers(); // throws the API's problem (a 429, say) instead of returning it as a list
   beforeAll(async () => {
     child = spawn(process.execPath, [host], { env: { ...process.env, ...env }, stdio: 'ignore' });
     [api, { png: page }] = await Promise.all([

@@ -83,6 +83,12 @@ export async function createKey(env: Record<string, string>, tenant: string, lim
   }
 }
 
+/**
+ * Limits of the tests' own key: tests poll (every 50 ms, for up to a minute on a slow machine) far faster than a
+ * person, and the rate limit is not what they test (api-refusals.spec.ts makes keys with tight limits for that).
+ */
+const TEST_KEY_LIMITS: ApiKeyLimits = { ratePerMin: 1_000_000, burst: 100_000, maxConcurrentJobs: 10_000 };
+
 /** The API in this process (Nest DI under vitest), on a free port, with an API key of tenant `test` to call it with. */
 export async function startApi(env: Record<string, string>): Promise<{ app: NestExpressApplication; url: string; config: Config; key: string }> {
   const config = loadConfig({ ...env, API_PORT: '0', API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
@@ -90,7 +96,7 @@ export async function startApi(env: Record<string, string>): Promise<{ app: Nest
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  const { key } = await createKey(env, 'test');
+  const { key } = await createKey(env, 'test', TEST_KEY_LIMITS);
   keyOfApi.set(url, key);
   return { app, url, config, key };
 }
