@@ -7,7 +7,7 @@ import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from '#contracts';
 import { createRedis, Keys, ApiKeyRepository } from '#queue';
 import { renderTextImage } from './fixtures/text-images.js';
 import { footprint } from './support/api-state.js';
-import { client, createKey, sleep, startApi, testEnv } from './support/stack.js';
+import { client, createKey, startApi, testEnv, waitUntil } from './support/stack.js';
 
 const MAX_IMAGE_BYTES = 200_000;
 const MAX_REQUEST_BYTES = 500_000;
@@ -41,8 +41,12 @@ describe('every refusal: its status, its problem code, and nothing stored or que
     expect(res.headers.get('content-type')).toContain(PROBLEM_CONTENT_TYPE);
     expect(body).toMatchObject({ type: `urn:gpuq:problem:${code}`, title: PROBLEMS[code].title, status: PROBLEMS[code].status, code });
     if (detail) expect(body.detail).toMatch(detail);
-    await sleep(50); // the upload folder is removed when the response closes
-    expect(await footprint(env, uploadDir)).toEqual(before);
+    // The upload folder is removed when the response closes, a moment after the client has the answer.
+    const settled = await waitUntil('the refusal to leave nothing behind', async () => {
+      const now = await footprint(env, uploadDir);
+      return JSON.stringify(now) === JSON.stringify(before) ? now : undefined;
+    }, 2000).catch(async () => footprint(env, uploadDir));
+    expect(settled).toEqual(before);
     return Object.assign(body, { headers: res.headers });
   }
 

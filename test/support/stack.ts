@@ -87,7 +87,7 @@ export async function createKey(env: Record<string, string>, tenant: string, lim
  * Limits of the tests' own key: tests poll (every 50 ms, for up to a minute on a slow machine) far faster than a
  * person, and the rate limit is not what they test (api-refusals.spec.ts makes keys with tight limits for that).
  */
-const TEST_KEY_LIMITS: ApiKeyLimits = { ratePerMin: 1_000_000, burst: 100_000, maxConcurrentJobs: 10_000 };
+const TEST_KEY_LIMITS: ApiKeyLimits = { ratePerMin: 1_000_000, burst: 100_000 };
 
 /** The API in this process (Nest DI under vitest), on a free port, with an API key of tenant `test` to call it with. */
 export async function startApi(env: Record<string, string>): Promise<{ app: NestExpressApplication; url: string; config: Config; key: string }> {
