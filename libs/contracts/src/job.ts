@@ -38,8 +38,15 @@ export interface JobEvent {
   data?: Record<string, unknown>;
 }
 
+/**
+ * Why a job (or one image of it) failed, as a stable code; docs/errors.md lists them with what each means.
+ * `transient`: errors worth retrying (connections, a lost device) kept failing past TRANSIENT_RETRIES.
+ */
+export const JOB_ERROR_CODES = ['bad-input', 'out-of-memory', 'no-capacity', 'poison', 'fatal', 'cancelled', 'precision-mismatch', 'transient'] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+
 export interface JobError {
-  code: 'bad-input' | 'out-of-memory' | 'no-capacity' | 'poison' | 'fatal' | 'cancelled' | 'precision-mismatch';
+  code: JobErrorCode;
   message: string;
   reasons?: InsufficientResource[];
 }

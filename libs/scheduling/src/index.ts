@@ -8,7 +8,6 @@ export * from './route.js';
 export * from './profile-fit.js';
 export * from './batch-fit.js';
 export * from './ledger.js';
-export * from './errors.js';
 export * from './error-classification.js';
 export * from './oom-decision.js';
 export * from './drift.js';
