@@ -13,3 +13,8 @@ export * from './oom-decision.js';
 export * from './drift.js';
 export * from './prior-profile.js';
 export * from './executed-precision.js';
+export * from './retry-backoff.js';
+export * from './wait-limit.js';
+export * from './profile-freshness.js';
+export * from './device-instance.js';
+export * from './stranded.js';
