@@ -40,8 +40,11 @@ describe('a Redis that refuses CONFIG (as managed Redis does)', () => {
       expect(output).toMatch(/"level":40.*cannot read Redis maxmemory-policy \(CONFIG GET refused, as managed Redis does\)/);
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
   });
 });

@@ -55,6 +55,7 @@ export class ClassQueues {
       removeOnFail: true,
     };
     const job = await this.queue(className).add('run', data, opts);
+    await this.connection.sadd(this.keys.placedClasses(), className);
     return job.id!;
   }
 
@@ -108,6 +109,11 @@ export class ClassQueues {
         };
       }),
     );
+  }
+
+  /** Class queues that were ever given a placement (without scanning the keyspace). */
+  async placedClassNames(): Promise<string[]> {
+    return (await this.connection.smembers(this.keys.placedClasses())).sort();
   }
 
   /** Class queues that exist in Redis (BullMQ keeps a `meta` hash per queue). */

@@ -27,6 +27,10 @@ export class Keys {
   placementOutbox() {
     return `${this.prefix}:outbox`;
   }
+  /** Class queues that have ever been given a placement (a set): those a sweep looks at for stranded jobs. */
+  placedClasses() {
+    return `${this.prefix}:classes:placed`;
+  }
   /** Since when each class queue has had no live worker serving it (a hash of class name to epoch ms). */
   unservedClasses() {
     return `${this.prefix}:classes:unserved`;

@@ -29,11 +29,11 @@ export class StrandedJobs {
   ) {}
 
   /**
-   * Notes which class queues are served now; returns since when (epoch ms) each class queue that exists has had
-   * no live worker. A class served again forgets its time.
+   * Notes which class queues are served now; returns since when (epoch ms) each class queue that was ever given
+   * a placement has had no live worker. A class served again forgets its time.
    */
   async unserved(served: ReadonlySet<string>, nowMs: number): Promise<Map<string, number>> {
-    const names = await this.queues.knownClassNames();
+    const names = await this.queues.placedClassNames();
     const key = this.keys.unservedClasses();
     const write = this.redis.multi();
     for (const name of names) {

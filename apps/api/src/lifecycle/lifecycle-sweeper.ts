@@ -9,6 +9,9 @@ import { BLOB_STORE, CONFIG, LOGGER } from '../tokens.js';
 
 /** A placement recorded this recently is still its recorder's to place: the sweep leaves it alone. */
 const OUTBOX_GRACE_MS = 5000;
+/** Finished jobs deleted per batch, and batches per sweep: a backlog is worked off over a few sweeps. */
+const RETENTION_BATCH = 200;
+const RETENTION_BATCHES = 10;
 
 /**
  * What makes every job end and every finished job go, swept by each API replica every SWEEP_S (each step is
@@ -70,11 +73,16 @@ export class LifecycleSweeper implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Deletes finished jobs past JOB_TTL_S, a batch at a time, at most RETENTION_BATCHES batches a sweep (the next sweep goes on). */
   private async forgetFinished(nowMs: number): Promise<void> {
-    for (const id of await this.retention.expired(nowMs - this.config.JOB_TTL_S * 1000)) {
-      if (!(await this.retention.delete(id))) continue;
-      await this.blobs.delete(`jobs/${id}`);
-      await this.webhooks.forget(id);
+    for (let batch = 0; batch < RETENTION_BATCHES; batch++) {
+      const expired = await this.retention.expired(nowMs - this.config.JOB_TTL_S * 1000, RETENTION_BATCH);
+      for (const id of expired) {
+        if (!(await this.retention.delete(id))) continue;
+        await this.blobs.delete(`jobs/${id}`);
+        await this.webhooks.forget(id);
+      }
+      if (expired.length < RETENTION_BATCH) return;
     }
   }
 }
