@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { benchClient } from './bench-client.js';
-import type { JobRecord, WorkerAdvert } from '#contracts';
+import { isImageFailure, type ImageResult, type JobRecord, type WorkerAdvert } from '#contracts';
 import { samplePages } from './sample-pages.js';
 import { NvidiaSmi } from '#device';
 
@@ -91,7 +91,7 @@ async function phase(name: string, indices: string): Promise<void> {
       if (ran.size === 1) entry.inferMs += job.timings?.inferenceMs ?? 0;
       perGpu.set(g, entry);
     }
-    for (const r of results) {
+    for (const r of results.filter((o): o is ImageResult => !isImageFailure(o))) {
       const entry = perGpu.get(gpuOf.get(r.workerId) ?? -1)!;
       entry.images++;
       entry.batchSizes[r.batchSize] = (entry.batchSizes[r.batchSize] ?? 0) + 1;

@@ -53,7 +53,7 @@ describe('the API and a worker with BLOB_STORE=s3 (a real s3rver)', () => {
       const job = await as.waitForJob(accepted.body.id as string, 60_000);
       expect(job.state).toBe('completed');
       const { results } = await as.results(job.id);
-      expect(results[0]!.boxes.length).toBeGreaterThan(0);
+      expect(results[0]).toMatchObject({ boxes: [expect.anything()] });
     } finally {
       await worker.stop();
     }

@@ -21,10 +21,11 @@ export async function freePort(): Promise<number> {
 export class TestRedis {
   private child?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'gpuq-redis-'));
-  constructor(readonly port: number, private readonly appendOnly = true) {}
+  /** `extraArgs`: more redis-server options, e.g. `--rename-command CONFIG ""` to act as a managed Redis does. */
+  constructor(readonly port: number, private readonly appendOnly = true, private readonly extraArgs: string[] = []) {}
 
-  static async start(appendOnly = true): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort(), appendOnly);
+  static async start(appendOnly = true, extraArgs: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), appendOnly, extraArgs);
     await redis.restart();
     return redis;
   }
@@ -35,7 +36,7 @@ export class TestRedis {
 
   async restart(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', this.appendOnly ? 'yes' : 'no', '--maxmemory-policy', 'noeviction'];
+      '--appendonly', this.appendOnly ? 'yes' : 'no', '--maxmemory-policy', 'noeviction', ...this.extraArgs];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {

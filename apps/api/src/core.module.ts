@@ -2,7 +2,9 @@ import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/comm
 import type { Redis } from 'ioredis';
 import { createBlobStore } from '#blobs';
 import { createLogger, type Config } from '#config';
-import { ApiKeyRepository, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, UsageLimits, WebhookQueue, WorkerRegistry } from '#queue';
+import {
+  ApiKeyRepository, ClassQueues, createRedis, JobRecordRepository, JobRetention, Keys, PlacementOutbox, ProfileRepository, StrandedJobs, UsageLimits, WebhookQueue, WorkerRegistry,
+} from '#queue';
 import { BLOB_STORE, CONFIG, LOGGER, REDIS } from './tokens.js';
 
 /**
@@ -26,6 +28,12 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: JobRecordRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new JobRecordRepository(r, k) },
         { provide: ClassQueues, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ClassQueues(r, k) },
         { provide: WorkerRegistry, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new WorkerRegistry(r, k) },
+        { provide: PlacementOutbox, inject: [REDIS, Keys, ClassQueues], useFactory: (r: Redis, k: Keys, q: ClassQueues) => new PlacementOutbox(r, k, q) },
+        {
+          provide: StrandedJobs, inject: [REDIS, Keys, ClassQueues, JobRecordRepository, PlacementOutbox],
+          useFactory: (r: Redis, k: Keys, q: ClassQueues, j: JobRecordRepository, o: PlacementOutbox) => new StrandedJobs(r, k, q, j, o),
+        },
+        { provide: JobRetention, inject: [REDIS, Keys, JobRecordRepository], useFactory: (r: Redis, k: Keys, j: JobRecordRepository) => new JobRetention(r, k, j) },
         { provide: ProfileRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ProfileRepository(r, k) },
         { provide: ApiKeyRepository, inject: [REDIS, Keys], useFactory: (r: Redis, k: Keys) => new ApiKeyRepository(r, k) },
         {
@@ -37,7 +45,10 @@ export class CoreModule implements OnApplicationShutdown {
           useFactory: (r: Redis, k: Keys) => new WebhookQueue(r, k, { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
         },
       ],
-      exports: [CONFIG, LOGGER, REDIS, Keys, BLOB_STORE, JobRecordRepository, ClassQueues, WorkerRegistry, ProfileRepository, ApiKeyRepository, UsageLimits, WebhookQueue],
+      exports: [
+        CONFIG, LOGGER, REDIS, Keys, BLOB_STORE, JobRecordRepository, ClassQueues, WorkerRegistry, ProfileRepository, ApiKeyRepository, UsageLimits, WebhookQueue,
+        PlacementOutbox, StrandedJobs, JobRetention,
+      ],
     };
   }
 

@@ -1,7 +1,8 @@
 import { createLogger, loadConfig } from '#config';
-import { createRedis, evictionPolicy, waitForRedis } from '#queue';
+import { createRedis, waitForRedis } from '#queue';
 import type { BlobStore } from '#blobs';
 import { createApi } from './bootstrap.js';
+import { warnUnlessNoEviction } from './redis-policy.js';
 import { BLOB_STORE } from './tokens.js';
 
 const log = createLogger('api');
@@ -10,10 +11,7 @@ try {
   const probe = createRedis(config.REDIS_URL, { lazyConnect: true, retryStrategy: () => null });
   await probe.connect().catch(() => undefined);
   await waitForRedis(probe, 5000);
-  const policy = await evictionPolicy(probe);
-  if (policy !== 'noeviction') {
-    log.warn({ policy }, `Redis maxmemory-policy is ${policy}: under memory pressure Redis may evict queued jobs; set it to noeviction`);
-  }
+  await warnUnlessNoEviction(probe, log);
   probe.disconnect();
   const app = await createApi(config);
   // A store that cannot be written (no bucket, bad credentials) fails start-up, not the first submit.

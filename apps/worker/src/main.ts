@@ -2,9 +2,10 @@ import os from 'node:os';
 import { createBlobStore } from '#blobs';
 import { ConfigError, createLogger, loadConfig } from '#config';
 import { configureRuntime, listManifests, memoryPrior, runtimeOptions, SessionCache } from '#inference';
-import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
-import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
+import { ClassQueues, createRedis, JobDeliveries, JobRecordRepository, Keys, PlacementOutbox, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
+import { classesServedBy, deviceInstanceId, deviceLabel, priorProfile, VramLedger } from '#scheduling';
 import { checkModelVariants, CpuMemory, DeviceRefusedError, NvidiaSmi, openDeviceMemory, probeDevice } from '#device';
+import { calibrateOnDevice } from './execution/calibrate-on-device.js';
 import { RunPlacement } from './execution/run-placement.js';
 import { EXIT_REFUSED } from './exit-codes.js';
 import { WorkerLoop } from './worker-loop.js';
@@ -34,9 +35,14 @@ async function main(): Promise<void> {
   const registry = new WorkerRegistry(redis, keys);
   let loop: WorkerLoop | undefined;
   const executor = new RunPlacement({
-    config, log, workerId, device, deviceName, memory, ledger, sessions,
-    jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys), registry,
-    blobs: createBlobStore(config), isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
+    config, log, workerId, device, deviceName, deviceId: deviceInstanceId(device, os.hostname()), memory, ledger, sessions,
+    profiles: new ProfileRepository(redis, keys), registry, blobs: createBlobStore(config),
+    calibrate: (manifest, precision) => calibrateOnDevice({ manifest, precision, device, deviceName, sessions, memory, minMarginFraction: config.MEMORY_MARGIN_MIN }),
+    isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
+  });
+  const outbox = new PlacementOutbox(redis, keys, new ClassQueues(redis, keys));
+  const deliveries = new JobDeliveries(redis, keys, classes, new JobRecordRepository(redis, keys), outbox, {
+    workerId, lockMs: config.LOCK_MS, stalledCheckMs: config.STALLED_CHECK_MS, maxCrashes: config.MAX_CRASHES,
   });
   const smallest = Math.min(...listManifests().map((m) => {
     const p = priorProfile(memoryPrior(m), 'fp16', device.provider, deviceName, 0, '');
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   loop = new WorkerLoop({
     config, log, executor, memory, ledger, minAdmitBytes: smallest,
     registry,
-    consumers: classes.map((name) => new ClassConsumer(name, redis, keys, { lockMs: config.LOCK_MS, stalledCheckMs: config.STALLED_CHECK_MS })),
+    deliveries,
     loadedModels: () => sessions.loadedModels(),
     advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },
   });

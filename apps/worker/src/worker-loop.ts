@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { WorkerAdvert } from '#contracts';
 import type { Config, Logger } from '#config';
-import type { ClassConsumer, WorkerRegistry } from '#queue';
+import type { JobDeliveries, WorkerRegistry } from '#queue';
 import type { RunPlacement } from './execution/run-placement.js';
 import type { DeviceMemory } from '#device';
 import type { VramLedger } from '#scheduling';
@@ -10,7 +9,7 @@ export interface WorkerLoopDeps {
   config: Config;
   log: Logger;
   advert: Omit<WorkerAdvert, 'freeBytes' | 'reservedBytes' | 'runningJobs' | 'loadedModels' | 'lastBeatAt' | 'status'>;
-  consumers: ClassConsumer[];
+  deliveries: JobDeliveries;
   registry: WorkerRegistry;
   executor: RunPlacement;
   memory: DeviceMemory;
@@ -40,7 +39,7 @@ export class WorkerLoop {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.deps.consumers.map((c) => c.start()));
+    await this.deps.deliveries.start();
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch((err) => this.deps.log.warn({ err: String(err) }, 'heartbeat failed')), this.deps.config.HEARTBEAT_S * 1000);
     this.loopDone = this.loop();
@@ -58,7 +57,7 @@ export class WorkerLoop {
     await this.loopDone;
     clearInterval(this.heartbeat);
     await this.deps.registry.remove(this.deps.advert.workerId).catch(() => undefined);
-    await Promise.all(this.deps.consumers.map((c) => c.close()));
+    await this.deps.deliveries.close();
   }
 
   private async loop(): Promise<void> {
@@ -84,20 +83,21 @@ export class WorkerLoop {
   }
 
   private async takeOne(): Promise<boolean> {
-    for (const consumer of this.deps.consumers) {
-      const token = `${this.deps.advert.workerId}:${randomUUID()}`;
-      const placement = await consumer.next(token);
-      if (!placement) continue;
-      const jobId = placement.data.jobId;
-      const run = this.deps.executor
-        .execute(placement, token)
-        .then((outcome) => this.deps.log.info({ jobId, className: consumer.className, outcome }, 'placement finished'))
-        .catch((err) => this.deps.log.error({ jobId, err: String(err) }, 'placement crashed'))
-        .finally(() => this.running.delete(jobId));
-      this.running.set(jobId, run);
+    const delivery = await this.deps.deliveries.next();
+    if (!delivery) return false;
+    if ('skipped' in delivery) {
+      const { jobId, outcome, ...rest } = delivery.skipped;
+      this.deps.log.warn({ jobId, ...rest }, `placement not run: ${outcome}`);
       return true;
     }
-    return false;
+    const { lease } = delivery;
+    const run = this.deps.executor
+      .execute(lease)
+      .then((outcome) => this.deps.log.info({ jobId: lease.jobId, className: lease.className, outcome }, 'placement finished'))
+      .catch((err) => this.deps.log.error({ jobId: lease.jobId, err: String(err) }, 'placement crashed'))
+      .finally(() => this.running.delete(lease.jobId));
+    this.running.set(lease.jobId, run);
+    return true;
   }
 
   /** Publishes the advert now: a capability withdrawn mid-run must stop routing at once, not a heartbeat later. */

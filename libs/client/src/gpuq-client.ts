@@ -1,4 +1,4 @@
-import { PROBLEM_CONTENT_TYPE, TERMINAL_STATES, type ImageResult, type JobEvent, type JobRecord, type MemoryProfile, type Problem, type WorkerAdvert } from '#contracts';
+import { PROBLEM_CONTENT_TYPE, TERMINAL_STATES, type ImageOutcome, type JobEvent, type JobRecord, type MemoryProfile, type Problem, type WorkerAdvert } from '#contracts';
 import type { ClassDepth } from '#queue';
 import { GpuqApiError } from './gpuq-api-error.js';
 import { CLIENT_ROUTES, type OperationId, type SUBMIT_FIELDS } from './routes.js';
@@ -32,7 +32,8 @@ export interface ResultsResponse {
   state: JobRecord['state'];
   progress: JobRecord['progress'];
   precision: JobRecord['precision'];
-  results: ImageResult[];
+  /** Per image: its result, or (an image that could not be decoded) its error. */
+  results: ImageOutcome[];
 }
 
 export interface CancelResponse {

@@ -76,6 +76,33 @@ export const configSchema = z.object({
   STALLED_CHECK_MS: z.coerce.number().int().positive().default(15_000),
   /** Deliveries that ended with the worker dying before a job is stopped as poison. */
   MAX_CRASHES: z.coerce.number().int().positive().default(3),
+  /**
+   * Attempts after the first at a micro-batch that failed with a transient error (a connection reset or closed, a
+   * lost GPU device), waiting TRANSIENT_BACKOFF_MS, doubling (at most 30 s); then the job fails `transient`.
+   */
+  TRANSIENT_RETRIES: z.coerce.number().int().min(0).default(4),
+  TRANSIENT_BACKOFF_MS: z.coerce.number().int().positive().default(500),
+  /**
+   * How long a job handed back to wait (for memory other jobs hold, or for a worker where its variant passed the
+   * check) may wait, counted from the first hand-back since it last made progress; then it fails with the reason.
+   */
+  MAX_WAIT_S: z.coerce.number().positive().default(900),
+  /**
+   * A job queued (or left by a dead worker) in a class that no live worker has served for this long is moved
+   * to a class that serves its precision, or failed `no-capacity` with the reasons.
+   */
+  STRANDED_AFTER_S: z.coerce.number().positive().default(300),
+  /** How long a job submitted with waitForCapacity waits for a worker of its class to join before it fails. */
+  CAPACITY_WAIT_S: z.coerce.number().positive().default(86_400),
+  /** A finished job (record, events, results, images) is deleted this long after it finished. */
+  JOB_TTL_S: z.coerce.number().positive().default(7 * 86_400),
+  /** How often the API sweeps: placements left in the outbox, stranded jobs, finished jobs past JOB_TTL_S. */
+  SWEEP_S: z.coerce.number().positive().default(5),
+  /**
+   * A profile lowered after an OOM, or a prior kept after a failed calibration, is measured again after this long
+   * (a GPU worker calibrates again; other devices start from the prior).
+   */
+  LEARNED_PROFILE_TTL_S: z.coerce.number().positive().default(6 * 3600),
   /** Jobs one worker runs at once (they share the device through the VRAM ledger). */
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(1),
   /** Use only this GPU (index as nvidia-smi numbers it); unset: GPU 0 if any, else the CPU. */

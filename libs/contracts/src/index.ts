@@ -9,3 +9,4 @@ export * from './execution.js';
 export * from './image-format.js';
 export * from './problem.js';
 export * from './webhook.js';
+export * from './errors.js';

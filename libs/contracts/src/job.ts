@@ -32,14 +32,25 @@ export interface Placement {
 /** An event in the job's life worth showing the user: OOMs, batch changes, crashes, reroutes. */
 export interface JobEvent {
   at: string;
-  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'drift' | 'drain' | 'info' | 'failed' | 'webhook';
+  /**
+   * `wait`: handed back until memory or a worker that may run it is free; `retry`: a transient error, tried again;
+   * `takeover`: a delivery whose worker stopped renewing its lock was taken over (a crash, or a worker that was alive).
+   */
+  kind: 'oom' | 'batch' | 'reroute' | 'crash' | 'takeover' | 'drift' | 'drain' | 'wait' | 'retry' | 'info' | 'failed' | 'webhook';
   message: string;
   workerId?: string;
   data?: Record<string, unknown>;
 }
 
+/**
+ * Why a job (or one image of it) failed, as a stable code; docs/errors.md lists them with what each means.
+ * `transient`: errors worth retrying (connections, a lost device) kept failing past TRANSIENT_RETRIES.
+ */
+export const JOB_ERROR_CODES = ['bad-input', 'out-of-memory', 'no-capacity', 'poison', 'fatal', 'cancelled', 'precision-mismatch', 'transient'] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+
 export interface JobError {
-  code: 'bad-input' | 'out-of-memory' | 'no-capacity' | 'poison' | 'fatal' | 'cancelled' | 'precision-mismatch';
+  code: JobErrorCode;
   message: string;
   reasons?: InsufficientResource[];
 }
@@ -83,14 +94,22 @@ export interface JobRecord {
   precision: PrecisionDecision;
   className: string;
   placements: Placement[];
-  progress: { done: number; total: number };
+  /** Images ended (`done`, failed ones included), of `total`; `failed`: images that could not be read (their errors are in the results). */
+  progress: { done: number; total: number; failed?: number };
   events: JobEvent[];
   error?: JobError;
   /** Deliveries to a worker, and how many of them ended with the worker dying. */
   deliveries: number;
   crashes: number;
-  /** Set when a delivery starts, cleared when it ends cleanly; still set on the next delivery = the last worker died. */
-  activeDelivery?: { workerId: string; token: string; since: string };
+  /**
+   * Set when a delivery starts, renewed with its lock, cleared when it ends cleanly; still set on the next
+   * delivery: the last worker stopped renewing (died, or was cut off while alive: see `takeover` events).
+   */
+  activeDelivery?: { workerId: string; token: string; since: string; expiresAt?: string };
+  /** The placement (index into `placements`) that may run now; a re-delivered older one is skipped. */
+  placement: number;
+  /** Since when the job has been handed back for memory or for a worker that may run it (bounded by MAX_WAIT_S). */
+  waitingSince?: string;
   cancelRequested?: boolean;
   peakBytes?: number;
   predictedPeakBytes?: number;
@@ -107,6 +126,19 @@ export interface TextBox {
   box: { x: number; y: number; width: number; height: number };
   score: number;
 }
+
+/** An image that could not be run (its bytes do not decode): the job goes on with the others. */
+export interface ImageFailure {
+  index: number;
+  filename?: string;
+  error: { code: 'bad-input'; message: string };
+  workerId: string;
+}
+
+/** What became of one image, written exactly once: its result, or why it failed. */
+export type ImageOutcome = ImageResult | ImageFailure;
+
+export const isImageFailure = (outcome: ImageOutcome): outcome is ImageFailure => 'error' in outcome;
 
 /** One image's result, written exactly once, with what really ran it. */
 export interface ImageResult {

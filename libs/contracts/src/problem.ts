@@ -22,6 +22,7 @@ export const PROBLEMS = {
   'request-too-large': { status: 413, title: 'The request is too large' },
   'unsupported-media-type': { status: 415, title: 'Send multipart/form-data' },
   'unsupported-format': { status: 415, title: 'Image format not accepted' },
+  'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used for another request' },
   'no-capacity': { status: 422, title: 'No live worker could ever run this job' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'too-many-concurrent-jobs': { status: 429, title: 'Too many unfinished jobs' },

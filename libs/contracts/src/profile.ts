@@ -14,15 +14,21 @@ export interface ProfilePoint {
 }
 
 /**
- * Memory model of one (model, precision, provider, device name): bytes(n) = fixedBytes + perItemBytes × n,
+ * Memory model of one (model, precision, provider, device instance): bytes(n) = fixedBytes + perItemBytes × n,
  * for inputs of `referencePixels` pixels each (perPixelBytes scales the per-item term for other sizes).
  */
 export interface MemoryProfile {
   model: string;
   precision: Precision;
   provider: ProviderName;
-  /** GPU name (e.g. "NVIDIA H100 80GB HBM3") or "cpu"; profiles are not portable across devices. */
+  /** GPU name (e.g. "NVIDIA H100 80GB HBM3") or "cpu", for people; `deviceId` says which device it is. */
   device: string;
+  /**
+   * The device instance the profile was measured or learned on: `<host>/<GPU UUID>` (`<host>/cpu` for a CPU).
+   * Two cards of one name differ (clocks, driver, what else runs there): one card's OOM never caps another.
+   * Set when stored; a profile fresh from a calibration does not know it yet.
+   */
+  deviceId?: string;
   fixedBytes: number;
   perItemBytes: number;
   /** Per-item bytes per input pixel; lets one profile serve other input sizes. */
@@ -30,8 +36,14 @@ export interface MemoryProfile {
   referencePixels: number;
   /** Fraction added on top of the prediction before it is compared with free memory. */
   marginFraction: number;
-  /** `manifest`: a prior from the model's manifest; `calibrated`: fitted from measurement; `learned`: lowered after an OOM. */
+  /**
+   * `manifest`: a prior from the model's manifest (stored only when a calibration failed: see `calibrationError`);
+   * `calibrated`: fitted from measurement; `learned`: lowered after an OOM. A stored `learned` or `manifest`
+   * profile is measured again LEARNED_PROFILE_TTL_S after its `updatedAt`.
+   */
   source: 'manifest' | 'calibrated' | 'learned';
+  /** Why the device's calibration failed, when this is the prior kept in its place. */
+  calibrationError?: string;
   points: ProfilePoint[];
   /** Fit quality of the calibration (coefficient of determination). */
   r2?: number;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ImageResult, JobRecord } from './job.js';
+import type { ImageOutcome, JobRecord } from './job.js';
 
 /** What a webhook POSTs when a job finishes. */
 export interface WebhookPayload {
@@ -10,7 +10,7 @@ export interface WebhookPayload {
   precision: JobRecord['precision'];
   error?: JobRecord['error'];
   finishedAt?: string;
-  results: ImageResult[];
+  results: ImageOutcome[];
 }
 
 export const WEBHOOK_SIGNATURE_HEADER = 'gpuq-signature';

@@ -7,3 +7,4 @@ export * from './runtime/session-thread.js';
 export * from './runtime/text-detector.js';
 export * from './runtime/execution-profile.js';
 export * from './runtime/provider-variants.js';
+export * from './errors/recognize-error.js';

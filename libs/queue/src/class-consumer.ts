@@ -23,7 +23,7 @@ export class ClassConsumer {
       autorun: false,
       lockDuration: opts.lockMs,
       stalledInterval: opts.stalledCheckMs,
-      // Crashes are counted on the job record (see JobRecordRepository.beginDelivery) with a clear reason;
+      // Crashes are counted on the job record (see BEGIN_DELIVERY) with a clear reason;
       // BullMQ must keep re-delivering until that count decides.
       maxStalledCount: 1_000_000,
     });

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { queueJobIdOf } from './job-hash.js';
 import type { Keys } from './keys.js';
 import { scanKeys } from './redis-connection.js';
 
@@ -24,6 +25,12 @@ export function bullPriority(priority: number): number {
   return 11 - Math.max(0, Math.min(10, Math.round(priority)));
 }
 
+/**
+ * BullMQ's event stream per queue is for listeners gpuq does not run (the job record keeps each job's history):
+ * kept short, so what Redis holds does not grow with the jobs that passed.
+ */
+const EVENTS_MAX_LEN = 200;
+
 /** One BullMQ queue per capability class, created on first use. */
 export class ClassQueues {
   private readonly queues = new Map<string, Queue<PlacementData>>();
@@ -32,7 +39,7 @@ export class ClassQueues {
   queue(className: string): Queue<PlacementData> {
     let queue = this.queues.get(className);
     if (!queue) {
-      queue = new Queue<PlacementData>(className, { connection: this.connection, prefix: this.keys.bullPrefix() });
+      queue = new Queue<PlacementData>(className, { connection: this.connection, prefix: this.keys.bullPrefix(), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       this.queues.set(className, queue);
     }
     return queue;
@@ -41,28 +48,47 @@ export class ClassQueues {
   /** Adds a placement. Its BullMQ id is derived from the job id, so adding the same placement twice is a no-op. */
   async place(className: string, data: PlacementData, priority: number): Promise<string> {
     const opts: JobsOptions = {
-      jobId: `${data.jobId}-p${data.placement}`,
+      jobId: queueJobIdOf(data.jobId, data.placement),
       priority: bullPriority(priority),
-      // The job record keeps the history; BullMQ's copies are only placements.
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 86_400 },
+      // The job record keeps the history; BullMQ's copy is only a placement, gone once its delivery ends.
+      removeOnComplete: true,
+      removeOnFail: true,
     };
     const job = await this.queue(className).add('run', data, opts);
+    await this.connection.sadd(this.keys.placedClasses(), className);
     return job.id!;
   }
 
-  /** Removes a placement that no worker holds yet; false when it is running (or gone). */
-  async removeIfWaiting(className: string, queueJobId: string): Promise<boolean> {
+  /**
+   * Removes a placement no worker holds: waiting or delayed, or active under a lock that expired (its worker is
+   * gone). False when a worker holds it (or it is gone).
+   */
+  async removeUnheld(className: string, queueJobId: string): Promise<boolean> {
     const job = await this.queue(className).getJob(queueJobId);
     if (!job) return false;
     const state = await job.getState();
-    if (state === 'active' || state === 'completed' || state === 'failed') return false;
+    if (state === 'completed' || state === 'failed') return false;
     try {
+      // BullMQ refuses to remove a job whose lock is still held.
       await job.remove();
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Placements in a class queue not yet finished: waiting, prioritized, delayed, and active (`held` while their
+   * worker's lock is alive).
+   */
+  async placementsIn(className: string, limit: number): Promise<{ jobId: string; placement: number; held: boolean }[]> {
+    const queue = this.queue(className);
+    const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'], 0, limit - 1);
+    const active = new Set((await queue.getActive(0, limit - 1)).map((j) => j.id));
+    return Promise.all(jobs.filter((j) => j?.data).map(async (j) => ({
+      jobId: j.data.jobId, placement: j.data.placement,
+      held: active.has(j.id) && (await this.connection.exists(queue.toKey(`${j.id}:lock`))) === 1,
+    })));
   }
 
   /** Depth of each class that exists in Redis, for autoscaling and the operators. */
@@ -83,6 +109,11 @@ export class ClassQueues {
         };
       }),
     );
+  }
+
+  /** Class queues that were ever given a placement (without scanning the keyspace). */
+  async placedClassNames(): Promise<string[]> {
+    return (await this.connection.smembers(this.keys.placedClasses())).sort();
   }
 
   /** Class queues that exist in Redis (BullMQ keeps a `meta` hash per queue). */

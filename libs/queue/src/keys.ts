@@ -16,6 +16,25 @@ export class Keys {
   jobsIndex() {
     return `${this.prefix}:jobs`;
   }
+  /** Finished jobs by the time they finished (a sorted set): retention deletes them JOB_TTL_S later. */
+  jobsFinished() {
+    return `${this.prefix}:jobs:finished`;
+  }
+  /**
+   * Placements recorded on a job but not yet known to be in their class queue (a sorted set of `<job id>:<placement>`
+   * by the time they were recorded): whoever recorded one places it and removes it; a sweep places what is left.
+   */
+  placementOutbox() {
+    return `${this.prefix}:outbox`;
+  }
+  /** Class queues that have ever been given a placement (a set): those a sweep looks at for stranded jobs. */
+  placedClasses() {
+    return `${this.prefix}:classes:placed`;
+  }
+  /** Since when each class queue has had no live worker serving it (a hash of class name to epoch ms). */
+  unservedClasses() {
+    return `${this.prefix}:classes:unserved`;
+  }
   idempotency(key: string) {
     return `${this.prefix}:idem:${key}`;
   }
@@ -25,8 +44,9 @@ export class Keys {
   workerPattern() {
     return `${this.prefix}:worker:*`;
   }
-  profile(model: string, precision: string, provider: string, device: string) {
-    return `${this.prefix}:profile:${model}|${precision}|${provider}|${device}`;
+  /** A memory profile of one device instance (`deviceId`: host and GPU UUID). */
+  profile(model: string, precision: string, provider: string, deviceId: string) {
+    return `${this.prefix}:profile:${model}|${precision}|${provider}|${deviceId}`;
   }
   profilePattern() {
     return `${this.prefix}:profile:*`;

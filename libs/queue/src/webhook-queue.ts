@@ -37,6 +37,11 @@ export class WebhookQueue {
     });
   }
 
+  /** Drops a job's delivery, whatever its state (the job itself was deleted). */
+  async forget(jobId: string): Promise<void> {
+    await (await this.queue.getJob(`webhook-${jobId}`))?.remove().catch(() => undefined);
+  }
+
   /**
    * Starts delivering: `deliver` throws to have the attempt retried; `onGiveUp` runs once the last attempt
    * failed. `attempt` counts from 1.

@@ -3,7 +3,10 @@ import { ClassQueues, JobRecordRepository } from '#queue';
 import type { Caller } from '../auth/caller.js';
 import { JobAccess } from './job-access.js';
 
-/** Cancelling: a queued job is removed from its queue at once; a running one stops at its next batch boundary. */
+/**
+ * Cancelling: a queued job ends cancelled and leaves its queue at once; a running one stops at its next batch
+ * boundary and ends cancelled (finished images kept), whichever step its worker is at.
+ */
 @Injectable()
 export class CancelJobService {
   constructor(private readonly jobs: JobRecordRepository, private readonly queues: ClassQueues, private readonly access: JobAccess) {}
@@ -14,10 +17,12 @@ export class CancelJobService {
     if (before === 'completed' || before === 'failed' || before === 'cancelled') {
       return { id, state: before, message: `job already ${before}; nothing to cancel` };
     }
-    if (before === 'running') return { id, state: 'running', message: 'cancel requested: the job stops at its next batch boundary' };
+    if (before === 'running') {
+      return { id, state: 'running', message: 'cancel requested: the job stops at its next batch boundary (nothing that finishes after it is written), and ends cancelled' };
+    }
     const record = (await this.jobs.get(id))!;
-    const last = record.placements.at(-1);
-    if (last) await this.queues.removeIfWaiting(last.className, last.queueJobId);
+    const current = record.placements[record.placement];
+    if (current) await this.queues.removeUnheld(current.className, current.queueJobId);
     return { id, state: 'cancelled', message: 'cancelled before it started' };
   }
 }

@@ -25,7 +25,7 @@ export class JobsController {
   @HttpCode(202)
   @ApiOperation({ operationId: 'submitJob', summary: 'Submit images for inference; returns the job id at once' })
   @ApiConsumes('multipart/form-data')
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'resubmitting with the same key (per tenant) returns the first job' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same request again under the same key (per tenant) returns the first job; another request under it is a 409' })
   @ApiBody({
     schema: {
       type: 'object',

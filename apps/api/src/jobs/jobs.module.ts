@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LifecycleSweeper } from '../lifecycle/lifecycle-sweeper.js';
 import { UploadInterceptor } from '../uploads/upload.interceptor.js';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import { CancelJobService } from './cancel-job.service.js';
@@ -9,6 +10,6 @@ import { SubmitJobService } from './submit-job.service.js';
 
 @Module({
   controllers: [JobsController],
-  providers: [SubmitJobService, CancelJobService, JobAccess, JobStream, UploadInterceptor, WebhookDispatcher],
+  providers: [SubmitJobService, CancelJobService, JobAccess, JobStream, UploadInterceptor, WebhookDispatcher, LifecycleSweeper],
 })
 export class JobsModule {}

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { signWebhook, TERMINAL_STATES, WEBHOOK_SIGNATURE_HEADER, type JobEvent, type WebhookPayload } from '#contracts';
 import type { Config, Logger } from '#config';
 import { ApiKeyRepository, JobRecordRepository, WebhookQueue, type WebhookDelivery } from '#queue';
+import { Periodic } from '../periodic.js';
 import { CONFIG, LOGGER } from '../tokens.js';
 import { postWebhook } from './post-webhook.js';
 
@@ -15,8 +16,7 @@ const SWEEP_MS = 500;
  */
 @Injectable()
 export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly periodic = new Periodic(SWEEP_MS, () => this.sweep(), (err) => this.log.warn({ err: String(err) }, 'webhook sweep failed'));
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -28,14 +28,11 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.queue.start((delivery, attempt) => this.deliver(delivery, attempt), (delivery, error, attempts) => this.giveUp(delivery, error, attempts));
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep().catch((err) => this.log.warn({ err: String(err) }, 'webhook sweep failed')).finally(() => (this.sweeping = undefined));
-    }, SWEEP_MS);
+    this.periodic.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.periodic.stop();
     await this.queue.close();
   }
 

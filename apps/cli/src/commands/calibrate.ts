@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '#contracts';
 import { createLogger, type Config } from '#config';
@@ -54,7 +55,9 @@ export function calibrationCommands(program: Command, config: Config): void {
       const report = await calibrateModel({
         manifest, precision, device, deviceName: device.gpu?.name ?? 'cpu', sessions, memory, minMarginFraction: config.MEMORY_MARGIN_MIN, maxBatch: options.maxBatch,
       });
-      await withRedis(config, (redis, keys) => new ProfileRepository(redis, keys).put(report.profile));
+      // Stored for this card (host and GPU UUID), the one a worker on it reads: another card of the name measures its own.
+      const { deviceInstanceId } = await import('#scheduling');
+      await withRedis(config, (redis, keys) => new ProfileRepository(redis, keys).put({ ...report.profile, deviceId: deviceInstanceId(device, hostname()) }));
       await sessions.release();
       console.log(JSON.stringify({ ...report, profile: { ...report.profile, points: undefined } }, null, 2));
     });

@@ -52,7 +52,7 @@ function describeJob(job: JobRecord): string {
   const lines = [
     `job       ${job.id}`,
     `state     ${job.state}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
-    `progress  ${job.progress.done}/${job.progress.total} images`,
+    `progress  ${job.progress.done}/${job.progress.total} images${job.progress.failed ? ` (${job.progress.failed} could not be read: see results)` : ''}`,
     `model     ${job.model} in ${job.precision.used ?? job.precision.promised} (${job.precision.policy}: ${job.precision.reason})`,
     `class     ${job.className}`,
     `created   ${job.createdAt}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`,

@@ -79,6 +79,7 @@ async function follow(api: GpuqClient, id: string): Promise<ResultsResponse> {
   }
   const job = await api.job(id);
   const seconds = job.timings?.runMs !== undefined ? ` in ${(job.timings.runMs / 1000).toFixed(1)} s` : '';
-  console.error(`job ${id} ${job.state}: ${job.progress.done}/${job.progress.total} images${seconds}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`);
+  const unread = job.progress.failed ? `, ${job.progress.failed} could not be read` : '';
+  console.error(`job ${id} ${job.state}: ${job.progress.done}/${job.progress.total} images${unread}${seconds}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`);
   return api.results(id);
 }

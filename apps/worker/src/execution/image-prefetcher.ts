@@ -1,6 +1,9 @@
 import type { BlobStore } from '#blobs';
-import type { ImageRef } from '#contracts';
+import { BadInputError, type ImageRef } from '#contracts';
 import { preprocessImage, type ModelManifest, type PreprocessedImage } from '#inference';
+
+/** One image of a batch as taken: ready to run, or unreadable (its bytes do not decode), with why. */
+export type TakenImage = { image: ImageRef; ready: PreprocessedImage } | { image: ImageRef; unreadable: BadInputError };
 
 /**
  * Decodes and letterboxes images on the CPU ahead of the device: while batch k runs, batch k+1 is being
@@ -23,11 +26,23 @@ export class ImagePrefetcher {
     }
   }
 
-  async take(images: readonly ImageRef[]): Promise<PreprocessedImage[]> {
+  /**
+   * The batch's images: each ready, or unreadable with the decoder's words (one bad image never stops the
+   * others). Any other failure (the blob store out of reach, memory) throws, and the images it hit are fetched
+   * afresh next time.
+   */
+  async take(images: readonly ImageRef[]): Promise<TakenImage[]> {
     this.prefetch(images);
-    const ready = await Promise.all(images.map((i) => this.pending.get(i.index)!));
+    const settled = await Promise.allSettled(images.map((i) => this.pending.get(i.index)!));
     for (const image of images) this.pending.delete(image.index);
-    return ready;
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !(s.reason instanceof BadInputError));
+    if (failure) throw failure.reason;
+    return settled.map((s, i) => {
+      const image = images[i]!;
+      if (s.status === 'fulfilled') return { image, ready: s.value };
+      const why = s.reason as BadInputError;
+      return { image, unreadable: new BadInputError(`image ${image.index}${image.filename ? ` (${JSON.stringify(image.filename)})` : ''}: ${why.message}`, { imageIndex: image.index, filename: image.filename, cause: why }) };
+    });
   }
 
   get totalPreprocessMs(): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutOfMemoryError } from '#scheduling';
+import { OutOfMemoryError } from '#contracts';
 import type { DeviceMemory } from '../memory/device-memory.js';
 import { calibrate } from './calibrate.js';
 

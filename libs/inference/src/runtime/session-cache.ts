@@ -66,6 +66,16 @@ export class SessionCache {
     return this.variants.fit(manifest.files.fp32, precision, provider, precision === 'fp32' ? [] : this.options.keepFp32Ops ?? [], trialInput(manifest));
   }
 
+  /**
+   * Drops one session (after its device was lost): the next `get` creates it again. Its first run is then
+   * profiled again, as a new session's must be.
+   */
+  async discard(key: string): Promise<void> {
+    const session = this.sessions.get(key);
+    this.sessions.delete(key);
+    await (await session?.catch(() => undefined))?.release().catch(() => undefined);
+  }
+
   loadedModels(): string[] {
     return [...this.sessions.keys()];
   }

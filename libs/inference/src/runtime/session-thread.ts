@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { recognizeRuntimeError } from '../errors/recognize-error.js';
 import { parseProfile, takeProfileFile, type ProfiledNode } from './execution-profile.js';
 
 /**
@@ -98,10 +99,13 @@ export class SessionThread {
       const waiter = this.pending.get(id);
       this.pending.delete(id);
       if (!waiter) return;
-      if (error) waiter.reject(Object.assign(new Error(error.message), error.name && error.name !== 'Error' ? { name: error.name } : {}));
+      // onnxruntime's errors enter gpuq here: out of memory, a lost device or a refused tensor become gpuq's classes.
+      if (error) waiter.reject(recognizeRuntimeError(Object.assign(new Error(error.message), error.name && error.name !== 'Error' ? { name: error.name } : {})) as Error);
       else waiter.resolve(result);
     });
-    const failAll = (err: Error) => {
+    const failAll = (died: Error) => {
+      // Transient: the next session is created on a new thread (SessionCache starts one when this is unhealthy).
+      const err = recognizeRuntimeError(died) as Error;
       this.failure = err;
       for (const waiter of this.pending.values()) waiter.reject(err);
       this.pending.clear();

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { TextBox } from '#contracts';
+import { recognizeRuntimeError } from '../errors/recognize-error.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { dbPostprocess, sliceMap } from '../models/ppocr-det/db-postprocess.js';
 import { packBatch, type PreprocessedImage } from '../models/ppocr-det/preprocess.js';
@@ -16,9 +17,14 @@ export async function detectBatch(
   images: readonly PreprocessedImage[],
 ): Promise<{ boxes: TextBox[][]; inferenceMs: number }> {
   const S = manifest.input.size;
-  const input = new ort.Tensor('float32', packBatch(images, S), [images.length, 3, S, S]);
   const started = performance.now();
-  const outputs = await session.run({ [manifest.input.name]: input });
+  let outputs: Record<string, ort.Tensor>;
+  try {
+    // Packing allocates the whole batch in one typed array: V8's refusal is an out-of-memory like the device's.
+    outputs = await session.run({ [manifest.input.name]: new ort.Tensor('float32', packBatch(images, S), [images.length, 3, S, S]) });
+  } catch (err) {
+    throw recognizeRuntimeError(err);
+  }
   const inferenceMs = performance.now() - started;
   const map = outputs[manifest.output.name] ?? Object.values(outputs)[0]!;
   const data = map.data as Float32Array;

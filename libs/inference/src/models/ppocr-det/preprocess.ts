@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
-import { MAX_DECODE_PIXELS } from '#contracts';
+import { BadInputError, MAX_DECODE_PIXELS } from '#contracts';
 import type { ModelInput } from '../manifest.js';
-import { ImageDecodeError } from './image-decode-error.js';
+import { recognizeDecodeError } from '../../errors/recognize-error.js';
 
 /** Where a letterboxed image sits in the model input, so boxes can be mapped back to its pixels. */
 export interface LetterboxMeta {
@@ -29,18 +29,18 @@ export interface ImageProbe {
  * Reads only the image header: enough to reject non-images and record dimensions at upload time.
  * Width and height are after EXIF orientation, like everything downstream.
  *
- * @throws ImageDecodeError when the bytes are not an image sharp can read.
+ * @throws BadInputError when the bytes are not an image sharp can read (OutOfMemoryError when decoding ran out).
  */
 export async function probeImage(input: Buffer): Promise<ImageProbe> {
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: MAX_DECODE_PIXELS }).metadata();
   } catch (err) {
-    throw new ImageDecodeError(`not a decodable image: ${errorMessage(err)}`, { cause: err });
+    throw recognizeDecodeError(err, 'not a decodable image');
   }
   const width = metadata.autoOrient?.width ?? metadata.width;
   const height = metadata.autoOrient?.height ?? metadata.height;
-  if (!width || !height) throw new ImageDecodeError(`image has no dimensions (format ${metadata.format})`);
+  if (!width || !height) throw new BadInputError(`image has no dimensions (format ${metadata.format})`);
   return { width, height, format: metadata.format };
 }
 
@@ -49,7 +49,7 @@ export async function probeImage(input: Buffer): Promise<ImageProbe> {
  * aspect ratio kept, placed top-left, the rest filled with normalized black. A fixed size keeps the
  * memory per batch item constant, which VRAM-fit batching depends on.
  *
- * @throws ImageDecodeError when sharp cannot decode the bytes.
+ * @throws BadInputError when sharp cannot decode the bytes (OutOfMemoryError when decoding ran out).
  */
 export async function preprocessImage(input: Buffer, manifest: { input: ModelInput }): Promise<PreprocessedImage> {
   const S = manifest.input.size;
@@ -73,10 +73,10 @@ export async function preprocessImage(input: Buffer, manifest: { input: ModelInp
       .raw()
       .toBuffer();
   } catch (err) {
-    throw new ImageDecodeError(`cannot decode image: ${errorMessage(err)}`, { cause: err });
+    throw recognizeDecodeError(err, 'cannot decode image');
   }
   if (pixels.length !== resizedWidth * resizedHeight * 3) {
-    throw new ImageDecodeError(`decoded ${pixels.length} bytes, expected ${resizedWidth}×${resizedHeight}×3`);
+    throw new BadInputError(`decoded ${pixels.length} bytes, expected ${resizedWidth}×${resizedHeight}×3`);
   }
 
   return {
@@ -128,8 +128,4 @@ function normalizationTable(mean: number, std: number): Float32Array {
   const table = new Float32Array(256);
   for (let v = 0; v < 256; v++) table[v] = (v / 255 - mean) / std;
   return table;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
