@@ -22,6 +22,8 @@ export function testEnv(redisUrl: string, extra: Record<string, string> = {}): R
     LOG_LEVEL: 'info',
     HEARTBEAT_S: '1',
     WORKER_TTL_S: '3',
+    // Several workers share this machine (and other test runs): each takes a port the OS picks.
+    WORKER_HTTP_PORT: '0',
     ...extra,
   };
 }

@@ -2,11 +2,14 @@ import os from 'node:os';
 import { createBlobStore } from '#blobs';
 import { ConfigError, createLogger, loadConfig } from '#config';
 import { configureRuntime, listManifests, memoryPrior, runtimeOptions, SessionCache } from '#inference';
-import { ClassConsumer, ClassQueues, createRedis, JobRecordRepository, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
+import { ClassConsumer, ClassQueues, createRedis, Keys, ProfileRepository, waitForRedis, WorkerRegistry } from '#queue';
 import { classesServedBy, deviceLabel, priorProfile, VramLedger } from '#scheduling';
 import { checkModelVariants, CpuMemory, DeviceRefusedError, NvidiaSmi, openDeviceMemory, probeDevice } from '#device';
 import { RunPlacement } from './execution/run-placement.js';
 import { EXIT_REFUSED } from './exit-codes.js';
+import { ObservedJobRecords } from './observability/observed-job-records.js';
+import { WorkerHttp } from './observability/worker-http.js';
+import { WorkerMetrics } from './observability/worker-metrics.js';
 import { WorkerLoop } from './worker-loop.js';
 
 const log = createLogger('worker');
@@ -19,6 +22,17 @@ async function main(): Promise<void> {
   await waitForRedis(redis, 30_000);
   const keys = new Keys(config.GPUQ_PREFIX);
   const smi = new NvidiaSmi();
+  let loop: WorkerLoop | undefined;
+  let metrics: WorkerMetrics | undefined;
+  // Up before the probe, so a liveness check passes while the device is self-tested; ready once the loop serves.
+  const http = await WorkerHttp.listen('0.0.0.0', config.WORKER_HTTP_PORT, () => metrics, async () => {
+    const serving = loop?.isServing ?? false;
+    const redisUp = await Promise.race([redis.ping().then(() => true, () => false), sleep(1000).then(() => false)]);
+    return {
+      ready: serving && redisUp,
+      checks: { loop: loop ? (serving ? 'serving' : 'draining') : 'starting', redis: redisUp ? 'up' : 'does not answer' },
+    };
+  });
 
   const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
   const probed = await probeDevice(config, smi, log);
@@ -30,12 +44,17 @@ async function main(): Promise<void> {
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
   const ledger = new VramLedger(device.totalBytes, workerId);
+  // Every line from here on names this worker; a job's lines also name the job.
+  const workerLog = log.child({ workerId });
+  metrics = new WorkerMetrics(
+    { workerId, device: deviceName, gpuIndex: device.gpu ? String(device.gpu.index) : '', provider: device.provider, source: device.source, classes },
+    async () => ({ totalBytes: device.totalBytes, freeBytes: await memory.availableBytes(), reservedBytes: ledger.reservedBytes }),
+  );
 
   const registry = new WorkerRegistry(redis, keys);
-  let loop: WorkerLoop | undefined;
   const executor = new RunPlacement({
-    config, log, workerId, device, deviceName, memory, ledger, sessions,
-    jobs: new JobRecordRepository(redis, keys), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys), registry,
+    config, log: workerLog, workerId, device, deviceName, memory, ledger, sessions,
+    jobs: new ObservedJobRecords(redis, keys, metrics), queues: new ClassQueues(redis, keys), profiles: new ProfileRepository(redis, keys), registry,
     blobs: createBlobStore(config), isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
   });
   const smallest = Math.min(...listManifests().map((m) => {
@@ -43,23 +62,24 @@ async function main(): Promise<void> {
     return p.fixedBytes + p.perItemBytes;
   }));
   loop = new WorkerLoop({
-    config, log, executor, memory, ledger, minAdmitBytes: smallest,
-    registry,
+    config, log: workerLog, executor, memory, ledger, minAdmitBytes: smallest,
+    registry, metrics,
     consumers: classes.map((name) => new ClassConsumer(name, redis, keys, { lockMs: config.LOCK_MS, stalledCheckMs: config.STALLED_CHECK_MS })),
     loadedModels: () => sessions.loadedModels(),
-    advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },
+    advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString(), httpPort: http.port },
   });
-  log.info({ workerId, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions, runtime: runtimeOptions() }, 'device ready');
+  workerLog.info({ httpPort: http.port, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions, runtime: runtimeOptions() }, 'device ready');
   await loop.start();
 
   let signals = 0;
   const shutdown = async (signal: string) => {
     if (++signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
+      workerLog.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    log.info({ signal }, 'shutting down');
+    workerLog.info({ signal }, 'shutting down');
     await loop!.drain();
+    await http.close();
     await sessions.release();
     redis.disconnect();
     process.exit(0);
@@ -72,12 +92,14 @@ async function main(): Promise<void> {
     const watch = setInterval(() => {
       if (process.ppid === config.WORKER_HOST_PID) return;
       clearInterval(watch);
-      log.warn({ hostPid: config.WORKER_HOST_PID, ppid: process.ppid }, 'worker host is gone');
+      workerLog.warn({ hostPid: config.WORKER_HOST_PID, ppid: process.ppid }, 'worker host is gone');
       void shutdown('worker host gone');
     }, 1000);
     watch.unref();
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 main().catch((err) => {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');

@@ -5,11 +5,12 @@ import type { ClassConsumer, WorkerRegistry } from '#queue';
 import type { RunPlacement } from './execution/run-placement.js';
 import type { DeviceMemory } from '#device';
 import type { VramLedger } from '#scheduling';
+import type { WorkerMetrics } from './observability/worker-metrics.js';
 
 export interface WorkerLoopDeps {
   config: Config;
   log: Logger;
-  advert: Omit<WorkerAdvert, 'freeBytes' | 'reservedBytes' | 'runningJobs' | 'loadedModels' | 'lastBeatAt' | 'status'>;
+  advert: Omit<WorkerAdvert, 'freeBytes' | 'reservedBytes' | 'runningJobs' | 'loadedModels' | 'lastBeatAt' | 'status' | 'stats'>;
   consumers: ClassConsumer[];
   registry: WorkerRegistry;
   executor: RunPlacement;
@@ -18,6 +19,7 @@ export interface WorkerLoopDeps {
   loadedModels: () => string[];
   /** Least memory a second concurrent job must find free before this worker takes it. */
   minAdmitBytes: number;
+  metrics: WorkerMetrics;
 }
 
 const IDLE_POLL_MS = 200;
@@ -39,12 +41,17 @@ export class WorkerLoop {
     return this.draining;
   }
 
+  /** Taking work: started, not draining (readiness). */
+  get isServing(): boolean {
+    return this.heartbeat !== undefined && !this.draining;
+  }
+
   async start(): Promise<void> {
     await Promise.all(this.deps.consumers.map((c) => c.start()));
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch((err) => this.deps.log.warn({ err: String(err) }, 'heartbeat failed')), this.deps.config.HEARTBEAT_S * 1000);
     this.loopDone = this.loop();
-    this.deps.log.info({ workerId: this.deps.advert.workerId, classes: this.deps.advert.classes }, 'worker ready');
+    this.deps.log.info({ classes: this.deps.advert.classes, httpPort: this.deps.advert.httpPort }, 'worker ready');
   }
 
   /** SIGTERM: take nothing new, let running jobs hand back after their current micro-batch, leave the registry. */
@@ -89,11 +96,20 @@ export class WorkerLoop {
       const placement = await consumer.next(token);
       if (!placement) continue;
       const jobId = placement.data.jobId;
+      const { className } = consumer;
+      this.deps.metrics.placementStarted(jobId, className);
+      let outcome = 'crashed';
       const run = this.deps.executor
         .execute(placement, token)
-        .then((outcome) => this.deps.log.info({ jobId, className: consumer.className, outcome }, 'placement finished'))
-        .catch((err) => this.deps.log.error({ jobId, err: String(err) }, 'placement crashed'))
-        .finally(() => this.running.delete(jobId));
+        .then((ended) => {
+          outcome = ended;
+          this.deps.log.info({ jobId, className, outcome }, 'placement finished');
+        })
+        .catch((err) => this.deps.log.error({ jobId, className, err: String(err) }, 'placement crashed'))
+        .finally(() => {
+          this.running.delete(jobId);
+          this.deps.metrics.placementEnded(jobId, className, outcome);
+        });
       this.running.set(jobId, run);
       return true;
     }
@@ -115,6 +131,7 @@ export class WorkerLoop {
       loadedModels: this.deps.loadedModels(),
       lastBeatAt: new Date().toISOString(),
       status: this.draining ? 'draining' : 'ready',
+      stats: this.deps.metrics.stats(),
     }, config.WORKER_TTL_S);
   }
 }
