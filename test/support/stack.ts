@@ -51,6 +51,12 @@ export class WorkerProcess {
     return line ? (JSON.parse(line) as { workerId: string }).workerId : '';
   }
 
+  /** The worker's own HTTP port (/metrics, /health/*), as its ready line says. */
+  get httpPort(): number {
+    const line = this.lines.find((l) => l.includes('"msg":"worker ready"'));
+    return line ? (JSON.parse(line) as { httpPort: number }).httpPort : 0;
+  }
+
   async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
