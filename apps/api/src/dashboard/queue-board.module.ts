@@ -40,9 +40,9 @@ export const ALL_CLASS_NAMES = [
         boardOptions: { uiConfig: { boardTitle: 'gpuq queues' } },
         middleware: (req: Request, res: Response, next: NextFunction) => {
           if (session.verify(req.headers.cookie)) return next();
-          // The board's pages send an operator to the login; its API calls get a plain 401.
-          if (req.accepts(['html', 'json']) === 'html') return res.redirect(302, '/dashboard');
-          res.status(401).json({ code: 'unauthorized', detail: 'the dashboard needs an operator login' });
+          // The board's API calls get a plain 401; its pages send an operator to the login.
+          if (req.originalUrl.startsWith('/dashboard/queues/api/')) return res.status(401).json({ code: 'unauthorized', detail: 'the dashboard needs an operator login' });
+          res.redirect(302, '/dashboard');
         },
       }),
     }),
