@@ -96,6 +96,12 @@ describe('the operators\' dashboard in real headless Chromium', () => {
       await expect.poll(() => img.evaluate((el) => { const image = el as unknown as { complete: boolean; naturalWidth: number }; return image.complete && image.naturalWidth > 0; })).toBe(true);
     }
     await screenshot(page, 'dashboard-job.png');
+
+    // Logs are JSON lines only, and each line of the job's life names the job and the worker.
+    const lines = workers.flatMap((w) => w.lines.map((line) => ({ worker: w.workerId, entry: JSON.parse(line) as { jobId?: string; workerId?: string; msg: string } })));
+    const ofJob = lines.filter((l) => l.entry.jobId === id);
+    expect(ofJob.map((l) => l.entry.msg)).toEqual(expect.arrayContaining(['job completed', 'placement finished']));
+    for (const { worker, entry } of lines.filter((l) => l.entry.jobId)) expect(entry.workerId, entry.msg).toBe(worker);
   });
 
   it('opens bull-board on the class queues behind the same login, with the finished placement in its class', async () => {
