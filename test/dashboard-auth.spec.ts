@@ -31,7 +31,8 @@ describe('the dashboard has its own login, apart from API keys', () => {
 
   it('refuses every tenant API key, however it is sent, on the data, the stream and bull-board', async () => {
     const { key } = await createKey(env, 'acme');
-    for (const headers of [{ authorization: `Bearer ${key}` }, { 'x-api-key': key }, { authorization: `Bearer ${api.key}` }]) {
+    const presented: Record<string, string>[] = [{ authorization: `Bearer ${key}` }, { 'x-api-key': key }, { authorization: `Bearer ${api.key}` }];
+    for (const headers of presented) {
       for (const path of ['/dashboard/api/fleet', '/dashboard/api/jobs', '/dashboard/api/stream', '/dashboard/queues/api/queues']) {
         const res = await fetch(`${api.url}${path}`, { headers, redirect: 'manual' });
         expect(res.status, `${path} with ${Object.keys(headers)[0]}`).toBe(401);

@@ -48,7 +48,10 @@ export class WorkerHttp {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Stops listening and drops idle keep-alive connections (Prometheus keeps one open), so a drain is not held up. */
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    return closed;
   }
 }
