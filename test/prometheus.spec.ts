@@ -36,6 +36,14 @@ describe('Prometheus scraping the API and a worker', () => {
     await api?.app.close();
   });
 
+  it('answers liveness and readiness on the API and on the worker\'s own port', async () => {
+    for (const base of [api.url, `http://127.0.0.1:${worker.httpPort}`]) {
+      for (const path of ['/health/live', '/health/ready']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).toBe(200);
+    }
+    expect(await (await fetch(`http://127.0.0.1:${worker.httpPort}/health/ready`)).json()).toEqual({ status: 'ok', checks: { loop: 'serving', redis: 'up' } });
+    expect(await (await fetch(`${api.url}/health/ready`)).json()).toMatchObject({ status: 'ok', info: { redis: { status: 'up' } } });
+  });
+
   it('scrapes both: every target is up', async () => {
     await waitUntil('both targets up', async () => ((await prometheus.value('sum(up)')) === 2 ? true : undefined), 30_000);
     expect(await prometheus.value('gpuq_class_workers{class="cpu-fp32"}')).toBe(1);
