@@ -78,8 +78,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     workerLog.info({ signal }, 'shutting down');
+    // The HTTP port stays up while draining (readiness says `draining`) and goes with the process.
     await loop!.drain();
-    await http.close();
     await sessions.release();
     redis.disconnect();
     process.exit(0);

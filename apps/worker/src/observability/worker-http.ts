@@ -47,11 +47,4 @@ export class WorkerHttp {
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
-
-  /** Stops listening and drops idle keep-alive connections (Prometheus keeps one open), so a drain is not held up. */
-  close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    return closed;
-  }
 }
