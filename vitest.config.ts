@@ -15,7 +15,7 @@ export default defineConfig({
   },
   test: {
     include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.spec.ts'],
-    globalSetup: ['test/setup/global-redis.ts'],
+    globalSetup: ['test/setup/required-tools.ts', 'test/setup/global-redis.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests spawn real processes and share one redis-server; keep files serial on 2 cores.

@@ -26,7 +26,7 @@ function launch(env: Record<string, string>) {
 describe('npm start', () => {
   it('starts its own redis-server (AOF, noeviction) when none answers, runs API and worker, and stops them all', async () => {
     const [redisPort, apiPort] = [await freePort(), await freePort()];
-    const run = launch({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, API_PORT: String(apiPort), GPUQ_PREFIX: 'starttest', WORKER_DEVICE: 'cpu' });
+    const run = launch({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, API_PORT: String(apiPort), GPUQ_PREFIX: 'starttest', WORKER_DEVICE: 'cpu', WORKER_HTTP_PORT: '0' });
     try {
       const deadline = Date.now() + 60_000;
       // API and worker start side by side: wait for both.

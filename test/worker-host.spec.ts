@@ -11,7 +11,8 @@ const A10 = { name: 'NVIDIA A10', computeCapability: 8.6, totalGb: 24, precision
 const T4 = { name: 'Tesla T4', computeCapability: 7.5, totalGb: 16, precisions: ['fp16', 'fp32'] };
 
 describe('a worker host with several (declared) GPUs: one worker process per GPU', () => {
-  const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, T4]) });
+  // The test polls /v1/workers every 50 ms for up to half a minute: more than a key's default rate allows.
+  const env = testEnv(inject('redisUrl'), { WORKER_DECLARE: JSON.stringify([A10, T4]), RATE_LIMIT_PER_MIN: '100000', RATE_LIMIT_BURST: '1000' });
   let api: Awaited<ReturnType<typeof startApi>>;
   let page: Buffer;
   let child: ChildProcess;

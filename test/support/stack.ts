@@ -22,6 +22,8 @@ export function testEnv(redisUrl: string, extra: Record<string, string> = {}): R
     LOG_LEVEL: 'info',
     HEARTBEAT_S: '1',
     WORKER_TTL_S: '3',
+    // Several workers share this machine (and other test runs): each takes a port the OS picks.
+    WORKER_HTTP_PORT: '0',
     ...extra,
   };
 }
@@ -47,6 +49,12 @@ export class WorkerProcess {
   get workerId(): string {
     const line = this.lines.find((l) => l.includes('"msg":"worker ready"'));
     return line ? (JSON.parse(line) as { workerId: string }).workerId : '';
+  }
+
+  /** The worker's own HTTP port (/metrics, /health/*), as its ready line says. */
+  get httpPort(): number {
+    const line = this.lines.find((l) => l.includes('"msg":"worker ready"'));
+    return line ? (JSON.parse(line) as { httpPort: number }).httpPort : 0;
   }
 
   async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {

@@ -2,21 +2,23 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Config, Logger } from '#config';
+import { createLogger, type Config } from '#config';
 import { AppModule } from './app.module.js';
 import { harden } from './http/harden.js';
+import { NestPinoLogger } from './logging/nest-pino-logger.js';
 import { documentProblems } from './problems/document-problems.js';
 import { ProblemFilter } from './problems/problem.filter.js';
-import { LOGGER } from './tokens.js';
 
 /** Builds the API (used by main.ts and by tests, which pass their own config). */
 export async function createApi(config: Config): Promise<NestExpressApplication> {
+  const log = createLogger('api', config.LOG_LEVEL);
+  // Nest's console logger goes: its messages become JSON lines like every other line the API writes.
   // No JSON or form body parsers: the only body the API takes is multipart, streamed by the upload interceptor.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config), { logger: ['error', 'warn'], bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config, log), { logger: new NestPinoLogger(log), bodyParser: false });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   harden(app, config);
-  app.useGlobalFilters(new ProblemFilter(app.get<Logger>(LOGGER)));
+  app.useGlobalFilters(new ProblemFilter(log));
   const document = documentProblems(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,7 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { createBlobStore } from '#blobs';
-import { createLogger, type Config } from '#config';
+import type { Config, Logger } from '#config';
 import {
   ApiKeyRepository, ClassQueues, createRedis, JobRecordRepository, JobRetention, Keys, PlacementOutbox, ProfileRepository, StrandedJobs, UsageLimits, WebhookQueue, WorkerRegistry,
 } from '#queue';
@@ -16,12 +16,12 @@ import { BLOB_STORE, CONFIG, LOGGER, REDIS } from './tokens.js';
 export class CoreModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis, private readonly queues: ClassQueues) {}
 
-  static forConfig(config: Config) {
+  static forConfig(config: Config, log: Logger) {
     return {
       module: CoreModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: LOGGER, useValue: createLogger('api', config.LOG_LEVEL) },
+        { provide: LOGGER, useValue: log },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
         { provide: Keys, useValue: new Keys(config.GPUQ_PREFIX) },
         { provide: BLOB_STORE, useFactory: () => createBlobStore(config) },

@@ -53,11 +53,16 @@ async function namespaceFor(slot: SlotPlan): Promise<GpuNamespace> {
   return gpuNamespaceOf(slot.gpu.pciBusId);
 }
 
+/** Each worker of a host gets a port of its own for /metrics and health: WORKER_HTTP_PORT + its GPU index (0 stays 0: the OS picks). */
+function httpPortOf(slot: Slot): { WORKER_HTTP_PORT: string } {
+  return { WORKER_HTTP_PORT: String(config.WORKER_HTTP_PORT === 0 ? 0 : config.WORKER_HTTP_PORT + slot.index) };
+}
+
 let stopping = false;
 function launch(slot: Slot): void {
   const startedAt = Date.now();
   const argv = slot.namespace ? namespaceArgv(slot.namespace, [process.execPath, workerMain]) : [process.execPath, workerMain];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...slot.env, WORKER_HOST_PID: String(process.pid) } });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...slot.env, ...httpPortOf(slot), WORKER_HOST_PID: String(process.pid) } });
   slot.child = child;
   child.on('exit', (code, signal) => {
     if (stopping) return;

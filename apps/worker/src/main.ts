@@ -8,6 +8,8 @@ import { checkModelVariants, CpuMemory, DeviceRefusedError, NvidiaSmi, openDevic
 import { calibrateOnDevice } from './execution/calibrate-on-device.js';
 import { RunPlacement } from './execution/run-placement.js';
 import { EXIT_REFUSED } from './exit-codes.js';
+import { WorkerHttp } from './observability/worker-http.js';
+import { WorkerMetrics } from './observability/worker-metrics.js';
 import { WorkerLoop } from './worker-loop.js';
 
 const log = createLogger('worker');
@@ -20,6 +22,17 @@ async function main(): Promise<void> {
   await waitForRedis(redis, 30_000);
   const keys = new Keys(config.GPUQ_PREFIX);
   const smi = new NvidiaSmi();
+  let loop: WorkerLoop | undefined;
+  let metrics: WorkerMetrics | undefined;
+  // Up before the probe, so a liveness check passes while the device is self-tested; ready once the loop serves.
+  const http = await WorkerHttp.listen('0.0.0.0', config.WORKER_HTTP_PORT, () => metrics, async () => {
+    const serving = loop?.isServing ?? false;
+    const redisUp = await Promise.race([redis.ping().then(() => true, () => false), sleep(1000).then(() => false)]);
+    return {
+      ready: serving && redisUp,
+      checks: { loop: loop ? (serving ? 'serving' : 'draining') : 'starting', redis: redisUp ? 'up' : 'does not answer' },
+    };
+  });
 
   const sessions = new SessionCache(config.MODEL_CACHE_DIR, { keepFp32Ops: config.VARIANT_KEEP_FP32_OPS });
   const probed = await probeDevice(config, smi, log);
@@ -31,12 +44,17 @@ async function main(): Promise<void> {
   const deviceName = device.gpu?.name ?? 'cpu';
   const workerId = `${os.hostname()}-${process.pid}-${device.gpu ? `gpu${device.gpu.index}` : 'cpu'}`;
   const ledger = new VramLedger(device.totalBytes, workerId);
+  // Every line from here on names this worker; a job's lines also name the job.
+  const workerLog = log.child({ workerId });
+  metrics = new WorkerMetrics(
+    { workerId, device: deviceName, gpuIndex: device.gpu ? String(device.gpu.index) : '', provider: device.provider, source: device.source, classes },
+    async () => ({ totalBytes: device.totalBytes, freeBytes: await memory.availableBytes(), reservedBytes: ledger.reservedBytes }),
+  );
 
   const registry = new WorkerRegistry(redis, keys);
-  let loop: WorkerLoop | undefined;
   const executor = new RunPlacement({
-    config, log, workerId, device, deviceName, deviceId: deviceInstanceId(device, os.hostname()), memory, ledger, sessions,
-    profiles: new ProfileRepository(redis, keys), registry, blobs: createBlobStore(config),
+    config, log: workerLog, workerId, device, deviceName, deviceId: deviceInstanceId(device, os.hostname()), memory, ledger, sessions,
+    profiles: new ProfileRepository(redis, keys), registry, blobs: createBlobStore(config), metrics,
     calibrate: (manifest, precision) => calibrateOnDevice({ manifest, precision, device, deviceName, sessions, memory, minMarginFraction: config.MEMORY_MARGIN_MIN }),
     isDraining: () => loop?.isDraining ?? false, advertiseNow: async () => loop?.advertiseNow(),
   });
@@ -49,22 +67,23 @@ async function main(): Promise<void> {
     return p.fixedBytes + p.perItemBytes;
   }));
   loop = new WorkerLoop({
-    config, log, executor, memory, ledger, minAdmitBytes: smallest,
-    registry,
+    config, log: workerLog, executor, memory, ledger, minAdmitBytes: smallest,
+    registry, metrics,
     deliveries,
     loadedModels: () => sessions.loadedModels(),
-    advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString() },
+    advert: { workerId, host: os.hostname(), pid: process.pid, device, classes, startedAt: new Date().toISOString(), httpPort: http.port },
   });
-  log.info({ workerId, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions, runtime: runtimeOptions() }, 'device ready');
+  workerLog.info({ httpPort: http.port, device: deviceLabel(device), source: device.source, proven: device.provenPrecisions, runtime: runtimeOptions() }, 'device ready');
   await loop.start();
 
   let signals = 0;
   const shutdown = async (signal: string) => {
     if (++signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
+      workerLog.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    log.info({ signal }, 'shutting down');
+    workerLog.info({ signal }, 'shutting down');
+    // The HTTP port stays up while draining (readiness says `draining`) and goes with the process.
     await loop!.drain();
     await sessions.release();
     redis.disconnect();
@@ -78,12 +97,14 @@ async function main(): Promise<void> {
     const watch = setInterval(() => {
       if (process.ppid === config.WORKER_HOST_PID) return;
       clearInterval(watch);
-      log.warn({ hostPid: config.WORKER_HOST_PID, ppid: process.ppid }, 'worker host is gone');
+      workerLog.warn({ hostPid: config.WORKER_HOST_PID, ppid: process.ppid }, 'worker host is gone');
       void shutdown('worker host gone');
     }, 1000);
     watch.unref();
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 main().catch((err) => {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed to start');

@@ -4,11 +4,12 @@ import type { JobDeliveries, WorkerRegistry } from '#queue';
 import type { RunPlacement } from './execution/run-placement.js';
 import type { DeviceMemory } from '#device';
 import type { VramLedger } from '#scheduling';
+import type { WorkerMetrics } from './observability/worker-metrics.js';
 
 export interface WorkerLoopDeps {
   config: Config;
   log: Logger;
-  advert: Omit<WorkerAdvert, 'freeBytes' | 'reservedBytes' | 'runningJobs' | 'loadedModels' | 'lastBeatAt' | 'status'>;
+  advert: Omit<WorkerAdvert, 'freeBytes' | 'reservedBytes' | 'runningJobs' | 'loadedModels' | 'lastBeatAt' | 'status' | 'stats'>;
   deliveries: JobDeliveries;
   registry: WorkerRegistry;
   executor: RunPlacement;
@@ -17,6 +18,7 @@ export interface WorkerLoopDeps {
   loadedModels: () => string[];
   /** Least memory a second concurrent job must find free before this worker takes it. */
   minAdmitBytes: number;
+  metrics: WorkerMetrics;
 }
 
 const IDLE_POLL_MS = 200;
@@ -38,12 +40,17 @@ export class WorkerLoop {
     return this.draining;
   }
 
+  /** Taking work: started, not draining (readiness). */
+  get isServing(): boolean {
+    return this.heartbeat !== undefined && !this.draining;
+  }
+
   async start(): Promise<void> {
     await this.deps.deliveries.start();
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat().catch((err) => this.deps.log.warn({ err: String(err) }, 'heartbeat failed')), this.deps.config.HEARTBEAT_S * 1000);
     this.loopDone = this.loop();
-    this.deps.log.info({ workerId: this.deps.advert.workerId, classes: this.deps.advert.classes }, 'worker ready');
+    this.deps.log.info({ classes: this.deps.advert.classes, httpPort: this.deps.advert.httpPort }, 'worker ready');
   }
 
   /** SIGTERM: take nothing new, let running jobs hand back after their current micro-batch, leave the registry. */
@@ -91,12 +98,21 @@ export class WorkerLoop {
       return true;
     }
     const { lease } = delivery;
+    const { jobId, className } = lease;
+    this.deps.metrics.placementStarted(jobId, className);
+    let outcome = 'crashed';
     const run = this.deps.executor
       .execute(lease)
-      .then((outcome) => this.deps.log.info({ jobId: lease.jobId, className: lease.className, outcome }, 'placement finished'))
-      .catch((err) => this.deps.log.error({ jobId: lease.jobId, err: String(err) }, 'placement crashed'))
-      .finally(() => this.running.delete(lease.jobId));
-    this.running.set(lease.jobId, run);
+      .then((ended) => {
+        outcome = ended;
+        this.deps.log.info({ jobId, className, outcome }, 'placement finished');
+      })
+      .catch((err) => this.deps.log.error({ jobId, className, err: String(err) }, 'placement crashed'))
+      .finally(() => {
+        this.running.delete(jobId);
+        this.deps.metrics.placementEnded(jobId, className, outcome);
+      });
+    this.running.set(jobId, run);
     return true;
   }
 
@@ -115,6 +131,7 @@ export class WorkerLoop {
       loadedModels: this.deps.loadedModels(),
       lastBeatAt: new Date().toISOString(),
       status: this.draining ? 'draining' : 'ready',
+      stats: this.deps.metrics.stats(),
     }, config.WORKER_TTL_S);
   }
 }

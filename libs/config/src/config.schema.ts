@@ -68,6 +68,17 @@ export const configSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** Prefix of every object key, so deployments can share a bucket. */
   S3_KEY_PREFIX: z.string().regex(/^([a-zA-Z0-9_-]+\/)*$/, 'empty, or folder names each ending in /').default(''),
+  /**
+   * The worker's own HTTP port: /metrics (Prometheus), /health/live, /health/ready. A worker host gives its i-th
+   * worker this port + i; 0 lets the OS pick (logged, and shown in the worker's advert).
+   */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * The operators' dashboard (/dashboard: fleet, classes, jobs of every tenant, bull-board): its login. With no
+   * password set the dashboard is off. API keys never open it: operators see every tenant, a key sees one.
+   */
+  DASHBOARD_USER: z.string().min(1).default('admin'),
+  DASHBOARD_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   /** Seconds a worker's registry entry lives without a heartbeat. */
   WORKER_TTL_S: z.coerce.number().positive().default(15),
   HEARTBEAT_S: z.coerce.number().positive().default(5),

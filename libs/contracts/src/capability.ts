@@ -93,4 +93,26 @@ export interface WorkerAdvert {
   lastBeatAt: string;
   /** `draining` after SIGTERM: takes no new work. */
   status: 'ready' | 'draining';
+  /** What the worker has run since it started, for the operators' dashboard (Prometheus has the same as series). */
+  stats?: WorkerStats;
+  /** The worker's own HTTP port (/metrics, /health/live, /health/ready). */
+  httpPort?: number;
+}
+
+/** A worker's running totals since start, and what it runs now. */
+export interface WorkerStats {
+  images: number;
+  batches: number;
+  ooms: number;
+  /** Jobs put back to wait for memory that other work held. */
+  waits: number;
+  drifts: number;
+  calibrations: number;
+  completed: number;
+  failed: number;
+  /** Over the last minute, in all and per class. */
+  imagesPerSecond: number;
+  imagesPerSecondByClass: Record<string, number>;
+  /** Jobs running now, with the class they were taken from and their current micro-batch size. */
+  running: { jobId: string; className: string; batchSize?: number }[];
 }

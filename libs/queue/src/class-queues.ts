@@ -16,6 +16,9 @@ export interface ClassDepth {
   prioritized: number;
   delayed: number;
   active: number;
+  /** Placements finished, as BullMQ still keeps them (an hour of completed, a day of failed). */
+  completed: number;
+  failed: number;
   /** Age in ms of the oldest job not yet started (0 when none). */
   oldestWaitMs: number;
 }
@@ -97,7 +100,7 @@ export class ClassQueues {
     return Promise.all(
       names.map(async (className) => {
         const queue = this.queue(className);
-        const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+        const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
         const [oldest] = await queue.getJobs(['prioritized', 'waiting'], 0, 0, true);
         return {
           className,
@@ -105,6 +108,8 @@ export class ClassQueues {
           prioritized: counts.prioritized ?? 0,
           delayed: counts.delayed ?? 0,
           active: counts.active ?? 0,
+          completed: counts.completed ?? 0,
+          failed: counts.failed ?? 0,
           oldestWaitMs: oldest ? Date.now() - oldest.timestamp : 0,
         };
       }),

@@ -19,6 +19,8 @@ export async function afterOom(run: PlacementRun, batchSize: number, availableBy
   const next = decision.action === 'retry' ? { ...lowered, capBatch: Math.min(lowered.capBatch ?? decision.batchSize, decision.batchSize) } : lowered;
   if (measured) await deps.profiles.put({ ...next, deviceId: deps.deviceId });
   deps.log.warn({ jobId: run.jobId, batchSize, availableBytes, decision }, 'out of memory');
+  if (decision.action === 'wait') deps.metrics.waited(lease.className);
+  else if (measured) deps.metrics.oom(lease.className);
   if (decision.action === 'wait') {
     return handBackRun(run, { why: `${message}; ${decision.why}`, delayMs: decision.retryAfterMs, outcome: 'waiting-for-memory', failWith: 'out-of-memory', reason: 'memory' });
   }

@@ -34,6 +34,6 @@ function withdraw(run: PlacementRun, why: string, measured: ExecutionMeasurement
   const precision = run.executed;
   const check = { model, precision, passed: false, error: why, measured: executionSummary(measured) };
   device.variantChecks = [...(device.variantChecks ?? []).filter((c) => !(c.model === model && c.precision === precision)), check];
-  log.error({ model, precision, why }, 'precision promise broken: no longer advertising this model in this precision');
+  log.error({ jobId: run.jobId, model, precision, why }, 'precision promise broken: no longer advertising this model in this precision');
   void run.deps.advertiseNow().catch((err) => log.warn({ err: String(err) }, 'could not advertise the withdrawal now; the next heartbeat will'));
 }

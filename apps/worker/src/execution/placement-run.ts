@@ -27,6 +27,18 @@ export interface ExecutorDeps {
   isDraining: () => boolean;
   /** Publishes the worker's advert now (after the device's capability changed), not at the next heartbeat. */
   advertiseNow: () => Promise<void>;
+  /** Counts what the placements do, for the worker's /metrics. */
+  metrics: PlacementMetrics;
+}
+
+/** What the placement loop reports to the worker's metrics (observability/worker-metrics.ts implements it). */
+export interface PlacementMetrics {
+  batchChosen(jobId: string, batchSize: number): void;
+  batchRan(className: string, batchSize: number, images: number, ms: number): void;
+  oom(className: string): void;
+  waited(className: string): void;
+  drift(className: string): void;
+  calibrated(model: string, precision: string): void;
 }
 
 /** How a delivery ended, for the worker loop's log. */

@@ -97,12 +97,18 @@ describe('running placements on one device (real Redis, a stand-in for onnxrunti
     };
     const ledger = new VramLedger(CAPACITY);
     const workerId = 'test-worker';
+    /** What the placements reported to the worker's metrics. */
+    const counted = { images: 0, ooms: 0, waits: 0 };
     const deps: ExecutorDeps = {
       config, log: createLogger('test', 'silent'), workerId, device, deviceName: 'cpu', deviceId: 'test-host/cpu', memory: new CpuMemory(CAPACITY), ledger,
       profiles: new ProfileRepository(redis, bench.keys), registry: new WorkerRegistry(redis, bench.keys), blobs, sessions: fake.sessions(),
       calibrate: over.calibrate ?? (async () => { throw new Error('not a GPU'); }), isDraining: () => false, advertiseNow: async () => undefined,
+      metrics: {
+        batchChosen: () => undefined, batchRan: (_c, _s, images) => void (counted.images += images), oom: () => void counted.ooms++,
+        waited: () => void counted.waits++, drift: () => undefined, calibrated: () => undefined,
+      },
     };
-    return { executor: new RunPlacement(deps), ledger, deliveries: bench.worker(workerId, [CLASS]) };
+    return { executor: new RunPlacement(deps), ledger, deliveries: bench.worker(workerId, [CLASS]), counted };
   }
 
   async function submit(images: number, corrupt: number[] = []): Promise<JobRecord> {
@@ -139,7 +145,7 @@ describe('running placements on one device (real Redis, a stand-in for onnxrunti
 
   it('two jobs racing for one device\'s memory never over-commit it: the second waits for the memory, then completes', async () => {
     const fake = new FakeDevice();
-    const { executor, deliveries } = worker(fake);
+    const { executor, deliveries, counted } = worker(fake);
     const jobs = [await submit(8), await submit(8)];
     const outcomes = await runUntilFinished(executor, await deliveries, jobs.map((j) => j.id), 2);
     expect(fake.peakInFlightBytes).toBeLessThanOrEqual(CAPACITY);
@@ -154,6 +160,9 @@ describe('running placements on one device (real Redis, a stand-in for onnxrunti
     const waits = records.flatMap((r) => r!.events.filter((e) => e.kind === 'wait'));
     expect(waits.length).toBeGreaterThanOrEqual(1);
     expect(waits[0]!.message).toMatch(/^not even one image fits: .* \(0\.\d\d GB free - 0\.\d\d GB reserved\); .*\(held by other work\); waiting for memory instead of moving to a larger card$/);
+    // The worker's metrics saw it as the records tell it: every image once, the waits, no OOM.
+    expect(counted).toMatchObject({ images: 16, ooms: 0 });
+    expect(counted.waits).toBeGreaterThanOrEqual(1);
   });
 
   it('completes the readable images of a job with one corrupt image, and reports that image\'s error', async () => {

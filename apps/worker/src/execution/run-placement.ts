@@ -70,6 +70,7 @@ export class RunPlacement {
         await run.lease.addEvent(run.event('batch', `micro-batch ${batchSize}: ${fitted.fit.why}`,
           { batchSize, availableBytes: fitted.availableBytes, reservedBytes: this.deps.ledger.reservedBytes, capacityBytes: this.deps.device.totalBytes }));
         run.lastBatch = batchSize;
+        this.deps.metrics.batchChosen(run.jobId, batchSize);
       }
       let ran;
       try {

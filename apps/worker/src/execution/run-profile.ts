@@ -33,6 +33,7 @@ export async function runProfile(deps: ExecutorDeps, lease: JobLease, manifest: 
   const measured = { ...calibrated.profile, deviceId: deps.deviceId };
   await deps.profiles.put(measured);
   await lease.addEvent(lease.event('info', calibrated.summary));
-  deps.log.info({ model: manifest.id, precision, profile: measured }, 'calibrated');
+  deps.log.info({ jobId: lease.jobId, model: manifest.id, precision, profile: measured }, 'calibrated');
+  deps.metrics.calibrated(manifest.id, precision);
   return measured;
 }

@@ -26,6 +26,7 @@ export async function writeBatch(run: PlacementRun, ran: BatchRan): Promise<Plac
     await run.lease.cancel();
     return 'cancelled';
   }
+  if (ran.ran.length > 0) run.deps.metrics.batchRan(run.lease.className, ran.batchSize, ran.ran.length, ran.inferenceMs);
   for (const { error } of ran.unreadable) {
     run.failedImages += 1;
     run.firstFailure ??= error.message;
@@ -55,6 +56,7 @@ async function checkDrift(run: PlacementRun, ran: BatchRan): Promise<DriftCheck 
   if (predicted <= 0 || measured <= 0) return undefined;
   const drift = detectDrift(predicted, measured, run.deps.config.DRIFT_FACTOR);
   if (!drift.drifted) return drift;
+  run.deps.metrics.drift(run.lease.className);
   await run.lease.flagDrift(run.event('drift', `precision drift at batch ${ran.batchSize}: ${drift.message}`, { predicted, measured }));
   run.deps.log.warn({ jobId: run.jobId, predicted: formatGb(predicted), measured: formatGb(measured), ratio: drift.ratio }, 'precision drift');
   return drift;
