@@ -133,7 +133,7 @@ for (const key of subjectsArg.split(',')) {
     const chosenOk = chosenRuns.filter(isPoint);
     // The chosen size against the sweep's three fastest, BENCH_ROUNDS rounds of blocks of 3 timed runs: a size's
     // images/s is its median run, and its spread (the middle half of its runs) says how far apart two sizes must
-    // be to differ at all (session 4: one size re-timed in two such sessions read 6 % apart).
+    // be to differ at all (on the H100 one size re-timed in two such sessions read 6 % apart).
     const contenders = [...new Set([chosen.batchSize, ...[...swept].sort((a, b) => b.imagesPerSecond - a.imagesPerSecond).slice(0, 3).map((t) => t.batch)])];
     const samples = await sideBySideSamples(run.runBatch, contenders, Number(process.env.BENCH_ROUNDS ?? 4), 3);
     const rates = new Map([...samples].map(([n, ms]) => [n, (n * 1000) / median(ms)]));

@@ -12,7 +12,7 @@ export function median(xs: readonly number[]): number {
  * peak, then `repeats` more runs; `ms` is the median time of the tracked run and those. The tracked run is timed
  * inside `track`, so the wait for the monitor's reading after it is not counted. The median, not the fastest:
  * `retime` settles the contenders by medians, and a size timed by its best run looked up to 30 % faster on the
- * H100 than one timed by its median (S3-9 chose 6 pages on a best-of-two 14.5 img/s; side by side it ran 11.1
+ * H100 than one timed by its median (a sweep chose 6 pages on a best-of-two 14.5 img/s; side by side it ran 11.1
  * against 12.2 at 20). Every point is timed by the same statistic so they compare.
  */
 export async function measureBatch(runBatch: (n: number) => Promise<void>, memory: DeviceMemory, n: number, repeats: number, warmups = 1): Promise<ProfilePoint> {

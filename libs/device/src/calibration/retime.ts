@@ -70,7 +70,7 @@ const OUT_OF_ORDER_WARMUPS = 2;
  *  1. the sweep's fastest sizes (see RETIME_BAND) and the sizes halfway to the fastest one's neighbours;
  *  2. challengers: the fastest of a noisy sweep are partly its lucky draws, so their settled times are often
  *     slower than the sweep said, and a size left with its sweep time could then win by its own luck alone
- *     (S3-9 chose 6 pages that way: 14.5 img/s in the sweep, 11.1 side by side against 12.2 at 20). While a size
+ *     (on the H100 a sweep chose 6 pages that way: 14.5 img/s in the sweep, 11.1 side by side against 12.2 at 20). While a size
  *     not yet settled has the best rate, it is re-timed with the best settled one;
  *  3. refinement around the two best settled sizes (see REFINE_*): throughput is not smooth in the batch size
  *     (the synthetic model in fp32 on the H100: 7,168 items ran 16 % faster than 5,120 and 6,144, and 8,192 at a

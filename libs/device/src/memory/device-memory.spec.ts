@@ -117,7 +117,7 @@ describe('NvidiaSmi.monitorMemory', () => {
 
   it('keeps a process that awaits its first reading alive (a bench or CLI with nothing else pending)', async () => {
     // Before the fix, the monitor's process was unref'd from the start: `await monitor.ready` in a script with
-    // nothing else pending ended Node with exit 13 (unsettled top-level await), as on the H100 in session 4.
+    // nothing else pending ended Node with exit 13 (unsettled top-level await), as once on the H100.
     const bin = await fakeSmiBinary('sleep 0.3; while true; do echo "100, 900, 1000"; sleep 0.02; done');
     const script = `import { NvidiaSmi } from ${JSON.stringify(join(process.cwd(), 'dist/libs/device/src/probe/nvidia-smi.js'))};
       const m = new NvidiaSmi(${JSON.stringify(bin)}).monitorMemory(0, 20);
