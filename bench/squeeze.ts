@@ -13,7 +13,8 @@
  * SQUEEZE_PRECISION (default auto) and SQUEEZE_ALLOW_CPU=1 for the jobs' precision policy, SQUEEZE_SCALE_PROFILE
  * (a factor, e.g. 0.25): before the cold worker starts, the stored profiles of the model are replaced by ones
  * scaled by it, a profile that under-asks (as one measured on another card of the same name could), so the cold
- * worker's first batch runs out of memory for real and the OOM loop has to recover.
+ * worker's first batch runs out of memory for real and the OOM loop has to recover; SQUEEZE_TAKE_AFTER_START=1
+ * (squeeze-cold): the other process takes the card after the cold worker started, not before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { benchClient } from './bench-client.js';
@@ -166,10 +167,14 @@ if (scenarios.has('squeeze-mid')) {
 if (scenarios.has('squeeze-cold')) {
   // Cold: the worker's cached buffers go with it, the other process takes the card, a new worker starts and
   // meets a card with KEEP_MIB free; the other process lets go HOLD_S seconds after the job was submitted.
+  // SQUEEZE_TAKE_AFTER_START=1: the worker starts on a free card (its CUDA context and self-tests need memory) and
+  // the other process takes all but KEEP_MIB before the job comes, so the job's session and batches meet a full card.
   await stopWorker();
   await scaleStoredProfiles(Number(process.env.SQUEEZE_SCALE_PROFILE ?? 1));
-  await hog.take(keepMiB);
+  const takeAfterStart = process.env.SQUEEZE_TAKE_AFTER_START === '1';
+  if (!takeAfterStart) await hog.take(keepMiB);
   await startWorker();
+  if (takeAfterStart) await hog.take(keepMiB);
   await scenario('squeeze-cold', { atFraction: 0, action: async () => void setTimeout(() => void hog.free(), holdS * 1000) });
 }
 hog.kill();

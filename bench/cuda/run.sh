@@ -9,7 +9,9 @@
 #   seed         a worker whose variants keep Conv in float32: a bf16 job is caught (bench/seed.ts), first with
 #                start-up variant checks off (caught per job), then on (caught at start)
 #   squeeze      another process holds all but SQUEEZE_KEEP_MIB of the card while a cold worker meets a job (bench/squeeze.ts);
-#                with SQUEEZE_SCALE_PROFILE (e.g. 0.25) the stored profile under-asks and the first batch runs out for real
+#                with SQUEEZE_SCALE_PROFILE (e.g. 0.25) the stored profile under-asks and the first batch runs out for real;
+#                SQUEEZE_KEEPS (e.g. 400,150) runs it once per amount left free; SQUEEZE_TAKE_AFTER_START=1 lets the
+#                worker start on a free card and takes the card before the job comes
 # Redis and the API are started once (setsid) and stay up for later calls while the machine is held.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -76,8 +78,11 @@ for mode in "$@"; do
       stack_up; worker_down
       # SQUEEZE_SCALE_PROFILE < 1 makes the stored profile under-ask (bench/squeeze.ts): a real out-of-memory error
       # on the cold worker's first batch, which the loop has to recover from.
-      AUTO_CALIBRATE=false VARIANT_CHECKS=false SQUEEZE_SCENARIOS=squeeze-cold SQUEEZE_PRECISION=${SQUEEZE_PRECISION:-fp32} timeout "${SQUEEZE_TIMEOUT:-300}" \
-        node dist/bench/squeeze.js "$API" "${SQUEEZE_PAGES:-96}" "${SQUEEZE_KEEP_MIB:-4000}" "${SQUEEZE_HOLD_S:-30}" >> "$R" 2>> "$WLOG" ;;
+      for keep in $(echo "${SQUEEZE_KEEPS:-${SQUEEZE_KEEP_MIB:-4000}}" | tr , ' '); do
+        echo "{\"kind\":\"squeeze-keep\",\"keepMiB\":$keep}" >> "$R"
+        AUTO_CALIBRATE=false VARIANT_CHECKS=false SQUEEZE_SCENARIOS=squeeze-cold SQUEEZE_PRECISION=${SQUEEZE_PRECISION:-fp32} timeout "${SQUEEZE_TIMEOUT:-300}" \
+          node dist/bench/squeeze.js "$API" "${SQUEEZE_PAGES:-96}" "$keep" "${SQUEEZE_HOLD_S:-30}" >> "$R" 2>> "$WLOG"
+      done ;;
     *) note "unknown mode $mode" ;;
   esac
   note "mode $mode done (rc $?)"

@@ -99,3 +99,62 @@ describe('calibrate', () => {
     expect(report.points.map((p) => p.batch)).not.toContain(20);
   });
 });
+
+/**
+ * A device like the CUDA provider's: each session has an arena that grows, in doubling regions, to cover what its
+ * runs need and keeps it; as in GpuMemory's per-session view, a session reads the growth its tracked runs saw.
+ */
+function arenaDevice(need: (n: number) => number) {
+  const regionsFor = (bytes: number) => {
+    let held = 0;
+    for (let region = 64; held < bytes; region *= 2) held += region;
+    return held;
+  };
+  let opened = 0;
+  const session = () => {
+    let held = 0;
+    let seen = 0;
+    const memory: DeviceMemory = {
+      availableBytes: async () => 1e12,
+      track: async (fn) => {
+        const before = held;
+        const result = await fn();
+        seen += held - before;
+        return { result, peakBytes: seen, growthBytes: held - before };
+      },
+      forSession: () => memory,
+      keepsGrowth: true,
+    };
+    const runBatch = async (n: number) => void (held = Math.max(held, regionsFor(need(n))));
+    return { memory, runBatch, release: async () => void (held = 0) };
+  };
+  const shared = session();
+  return { ...shared, freshSession: async () => (opened++, session()), opened: () => opened };
+}
+
+describe('calibrate where sessions keep what they grew', () => {
+  const need = (n: number) => 100 + 50 * n;
+  const regions = (bytes: number) => {
+    let held = 0;
+    for (let region = 64; held < bytes; region *= 2) held += region;
+    return held;
+  };
+
+  it('measures each size on a session of its own: its peak is what a new session grows to at that size', async () => {
+    const device = arenaDevice(need);
+    const report = await calibrate({ ...base, provider: 'cuda', memory: device.memory, runBatch: device.runBatch, freshSession: device.freshSession, maxBatch: 16, budgetBytes: 1e12 });
+    expect(report.points.length).toBeGreaterThan(4);
+    for (const p of report.points) {
+      expect(p.timedOnly).toBeUndefined();
+      expect(p.peakBytes).toBe(regions(need(p.batch)));
+    }
+    expect(device.opened()).toBeGreaterThanOrEqual(report.points.length);
+  });
+
+  it('on one shared session, a size measured after a larger one is kept for its time only', async () => {
+    const device = arenaDevice(need);
+    const report = await calibrate({ ...base, provider: 'cuda', memory: device.memory, runBatch: device.runBatch, maxBatch: 16, budgetBytes: 1e12 });
+    // The sweep's warm-up run grows the arena outside the tracked run, so the shared session under-reads: why fresh sessions.
+    expect(report.points.some((p) => !p.timedOnly && p.peakBytes < regions(need(p.batch)))).toBe(true);
+  });
+});

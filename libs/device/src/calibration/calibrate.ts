@@ -3,7 +3,7 @@ import { runtimeLabel } from '#inference';
 import { classifyError, fitEnvelope, measuredMargin, predictBytes, type MeasuredMargin } from '#scheduling';
 import type { DeviceMemory } from '../memory/device-memory.js';
 import { withinBudget } from './budget.js';
-import { measureBatch } from './measure-batch.js';
+import { measureSize, type FreshSession } from './measure-batch.js';
 import { retime, type RetimedSize } from './retime.js';
 
 export interface CalibrationInput {
@@ -12,9 +12,14 @@ export interface CalibrationInput {
   provider: ProviderName;
   /** GPU name or "cpu": profiles are per device. */
   device: string;
-  /** Runs one batch of `n` items on the device (inputs prepared by the caller). */
+  /** Runs one batch of `n` items on the device (inputs prepared by the caller): the re-timing's session. */
   runBatch: (n: number) => Promise<void>;
   memory: DeviceMemory;
+  /**
+   * Where memory a run grew stays held (`memory.keepsGrowth`: the CUDA provider's arena), each size's memory is
+   * measured on a session of its own (see measureFresh); `runBatch` then only times.
+   */
+  freshSession?: () => Promise<FreshSession>;
   /** Largest batch to try; the sweep also stops before a size predicted to need more than `budgetBytes`. */
   maxBatch: number;
   budgetBytes: number;
@@ -90,7 +95,7 @@ export async function calibrate(input: CalibrationInput): Promise<CalibrationRep
   for (const n of sizes.filter((size) => size <= input.maxBatch)) {
     if (points.length >= 2 && !withinBudget(fitEnvelope(points), n, input)) break;
     try {
-      const point = await measureBatch(input.runBatch, input.memory, n, repeats);
+      const point = await measureSize(input, n, repeats);
       (heldOutSizes.has(n) ? heldOutPoints : points).push(point);
     } catch (err) {
       if (classifyError(err).kind !== 'oom') throw err;

@@ -1,6 +1,20 @@
 import type { ProfilePoint } from '#contracts';
 import type { DeviceMemory } from '../memory/device-memory.js';
 
+/** A session of its own for one size: what it runs, its memory as that session sees it, and its end. */
+export interface FreshSession {
+  runBatch: (n: number) => Promise<void>;
+  memory: DeviceMemory;
+  release: () => Promise<void>;
+}
+
+/** What a size is measured with: one session for all sizes, or (where memory keeps what a run grew) a new one per size. */
+export interface SizeMeasurer {
+  runBatch: (n: number) => Promise<void>;
+  memory: DeviceMemory;
+  freshSession?: () => Promise<FreshSession>;
+}
+
 /** The median of a non-empty list (the lower middle for an even count). */
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -26,4 +40,36 @@ export async function measureBatch(runBatch: (n: number) => Promise<void>, memor
   const { peakBytes } = await memory.track(timed);
   for (let i = 0; i < repeats; i++) await timed();
   return { batch: n, peakBytes, ms: median(times) };
+}
+
+/**
+ * One size on a session of its own (`freshSession`), released after: every run of it, warm-ups included, falls in
+ * the tracked window, so its peak is all that a new session grows to at this size. Where memory a run grew stays
+ * held (the CUDA provider's arena, which grows in doubling regions), that is what a worker's session running this
+ * size holds, whatever ran before it elsewhere; in one shared session a size's reading depends on the sizes before
+ * it (on the H200: 384 MiB for 2 to 12 pages in one sweep, 0.61 GB for a fresh worker's first 3).
+ */
+export async function measureFresh(open: () => Promise<FreshSession>, n: number, repeats: number, warmups = 1): Promise<ProfilePoint> {
+  const session = await open();
+  try {
+    const times: number[] = [];
+    const timed = async () => {
+      const started = performance.now();
+      await session.runBatch(n);
+      times.push(performance.now() - started);
+    };
+    const { peakBytes } = await session.memory.track(async () => {
+      for (let i = 0; i < warmups; i++) await session.runBatch(n);
+      await timed();
+    });
+    for (let i = 0; i < repeats; i++) await timed();
+    return { batch: n, peakBytes, ms: median(times) };
+  } finally {
+    await session.release();
+  }
+}
+
+/** A size measured the way `m` calls for: on a fresh session when it has one, else on the shared one. */
+export function measureSize(m: SizeMeasurer, n: number, repeats: number, warmups = 1): Promise<ProfilePoint> {
+  return m.freshSession ? measureFresh(m.freshSession, n, repeats, warmups) : measureBatch(m.runBatch, m.memory, n, repeats, warmups);
 }

@@ -2,7 +2,7 @@ import type { ProfilePoint } from '#contracts';
 import { classifyError, type EnvelopeFit } from '#scheduling';
 import { withinBudget } from './budget.js';
 import type { CalibrationInput } from './calibrate.js';
-import { measureBatch, median } from './measure-batch.js';
+import { measureSize, median } from './measure-batch.js';
 
 /** A re-timed size and its median images/s. */
 export interface RetimedSize {
@@ -95,9 +95,9 @@ export async function retime(input: CalibrationInput, points: ProfilePoint[], fi
   const measureNew = async (sizes: number[]) => {
     for (const n of sizes) {
       try {
-        const point = await measureBatch(input.runBatch, input.memory, n, 1, OUT_OF_ORDER_WARMUPS);
-        // Measured after larger sizes: where memory stays held (CUDA's arena), its peak is theirs, not its own.
-        points.push(input.memory.keepsGrowth ? { ...point, timedOnly: true } : point);
+        const point = await measureSize(input, n, 1, OUT_OF_ORDER_WARMUPS);
+        // Measured after larger sizes on a shared session that keeps what it grew (CUDA's arena): its peak is theirs.
+        points.push(input.memory.keepsGrowth && !input.freshSession ? { ...point, timedOnly: true } : point);
       } catch (err) {
         if (classifyError(err).kind !== 'oom') throw err;
       }

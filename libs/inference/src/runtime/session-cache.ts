@@ -38,6 +38,7 @@ const TRIAL_SIZE = 320;
 export class SessionCache {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private thread?: SessionThread;
+  private opened = 0;
   private readonly variants: ProviderVariants;
 
   constructor(cacheDir: string, private readonly options: SessionCacheOptions = {}) {
@@ -59,6 +60,14 @@ export class SessionCache {
       session.catch(() => this.sessions.delete(key));
     }
     return session;
+  }
+
+  /**
+   * A session of its own, not cached, that the caller releases: calibration measures memory on one per size where
+   * a session keeps what it grew (the CUDA provider's arena), so that jobs' sessions hold only what jobs grew.
+   */
+  open(manifest: ModelManifest, precision: Precision, provider: ProviderName): Promise<ModelSession> {
+    return this.create(`${manifest.id}|${precision}|${provider}#${++this.opened}`, manifest, precision, provider);
   }
 
   /** The variant of `manifest` in `precision` fitted to `provider` (converted and tried once per process). */

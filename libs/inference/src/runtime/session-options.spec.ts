@@ -14,6 +14,7 @@ describe('runtime options', () => {
     expect(m.executionProvider('webgpu')).toEqual({ name: 'webgpu', storageBufferCacheMode: 'lazyRelease' });
     expect(m.runtimeLabel('webgpu')).toBe('webgpu storageBufferCacheMode=lazyRelease; peak=in-run');
     expect(m.runtimeLabel('cpu')).toBe('cpu; peak=in-run');
+    expect(m.runtimeLabel('cuda')).toBe('cuda; peak=in-run; session per size');
   });
 
   it('takes a mode before the first WebGPU session and refuses to change it after', async () => {

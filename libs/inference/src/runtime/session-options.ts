@@ -50,10 +50,17 @@ export function executionProvider(provider: ProviderName): ort.InferenceSession.
  */
 export const PEAK_METHOD = 'peak=in-run';
 
+/** How CUDA profiles are measured: each size on a session of its own (see runtimeLabel). */
+const CUDA_SESSION_METHOD = 'session per size';
+
 /**
  * What of the runtime shapes a provider's memory, recorded on calibrated profiles: a profile measured under
  * another buffer cache mode, or by another peak method, does not predict this one.
  */
 export function runtimeLabel(provider: ProviderName): string {
-  return provider === 'webgpu' ? `webgpu storageBufferCacheMode=${current.webgpuBufferCache}; ${PEAK_METHOD}` : `${provider}; ${PEAK_METHOD}`;
+  if (provider === 'webgpu') return `webgpu storageBufferCacheMode=${current.webgpuBufferCache}; ${PEAK_METHOD}`;
+  // CUDA sessions keep what their arena grew, so each size is measured on a session of its own (calibrate-model.ts);
+  // profiles measured on one shared session read each size after the smaller ones and are measured again.
+  return provider === 'cuda' ? `cuda; ${PEAK_METHOD}; ${CUDA_SESSION_METHOD}` : `${provider}; ${PEAK_METHOD}`;
 }
+
