@@ -1,6 +1,22 @@
-import { decideAfterOom, largerClasses, lowerProfileAfterOom, parseClassName } from '#scheduling';
-import { handBackRun } from './hand-back.js';
-import type { PlacementOutcome, PlacementRun } from './placement-run.js';
+import type { JobLease } from '#queue';
+import { decideAfterOom, largerClasses, lowerProfileAfterOom, MEMORY_WAIT_MS, parseClassName } from '#scheduling';
+import { handBack, handBackRun } from './hand-back.js';
+import type { ExecutorDeps, PlacementOutcome, PlacementRun } from './placement-run.js';
+
+/**
+ * The job's session could not be created: the device ran out of memory loading the model or fitting its variant
+ * (seen on the H200 with another process holding all but 150 MiB: the variant's trial run failed in the CUDA
+ * arena). Nothing ran, so no profile is lowered; the memory is held by other work, so the job waits for it as a
+ * job short of memory does (handed back, within MAX_WAIT_S), instead of failing.
+ */
+export async function sessionOutOfMemory(deps: ExecutorDeps, lease: JobLease, message: string): Promise<PlacementOutcome> {
+  deps.log.warn({ jobId: lease.jobId, err: message }, 'out of memory creating the session');
+  deps.metrics.oom(lease.className);
+  return handBack(deps, lease, {
+    why: `out of memory creating the model's session: ${message}; waiting for memory other work holds`,
+    delayMs: MEMORY_WAIT_MS, outcome: 'waiting-for-memory', failWith: 'out-of-memory', reason: 'memory',
+  });
+}
 
 /**
  * After an OOM (or when not even one image fits what is left now): retry smaller (undefined: the run's profile

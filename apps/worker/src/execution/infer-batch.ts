@@ -27,7 +27,8 @@ export async function inferBatch(run: PlacementRun, { fit }: Reserved): Promise<
   const ready = taken.filter((t): t is Extract<TakenImage, { ready: PreprocessedImage }> => 'ready' in t);
   const unreadable = taken.filter((t): t is Extract<TakenImage, { unreadable: BadInputError }> => 'unreadable' in t).map((t) => ({ image: t.image, error: t.unreadable }));
   if (ready.length === 0) return { batchSize: fit.batchSize, predictedBytes: fit.predictedBytes, ran: [], unreadable, inferenceMs: 0, growthBytes: 0 };
-  const { result, peakBytes, growthBytes } = await run.memory.track(() => detectBatch(run.session, run.manifest, ready.map((t) => t.ready)), { settle: false });
+  const { result, peakBytes, growthBytes } = await run.memory.track(() => detectBatch(run.session, run.manifest, ready.map((t) => t.ready)),
+    { settle: false, shape: String(ready.length) }); // pages are letterboxed to the model's input: the count is the shape
   run.inferenceMs += result.inferenceMs;
   run.peakBytes = Math.max(run.peakBytes, peakBytes);
   run.predictedPeakBytes = Math.max(run.predictedPeakBytes, fit.predictedBytes);

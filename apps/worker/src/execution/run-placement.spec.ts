@@ -63,9 +63,17 @@ class FakeDevice {
     };
   }
 
+  /** Session creations that fail, one each, before the session is given. */
+  readonly creationFailures: Error[] = [];
+
   sessions(): SessionCache {
     const session = this.session();
-    return { get: async () => session, discard: async () => void (this.discarded += 1), loadedModels: () => [] } as unknown as SessionCache;
+    const get = async () => {
+      const failure = this.creationFailures.shift();
+      if (failure) throw failure;
+      return session;
+    };
+    return { get, discard: async () => void (this.discarded += 1), loadedModels: () => [] } as unknown as SessionCache;
   }
 }
 
@@ -254,5 +262,19 @@ describe('running placements on one device (real Redis, a stand-in for onnxrunti
     const record = (await bench.jobs.get(job.id))!;
     expect(record.error).toMatchObject({ code: 'out-of-memory', message: expect.stringMatching(/held by other work.*; waited [12] s \(MAX_WAIT_S=1\) without running a batch$/) });
     expect(record.events.filter((e) => e.kind === 'wait')).toHaveLength(1);
+  });
+
+  it('a session that runs out of memory while it is created makes the job wait for memory, not fail', async () => {
+    const fake = new FakeDevice();
+    // As on the H200 with another process holding the card: the variant's trial run failed in the CUDA arena.
+    fake.creationFailures.push(new OutOfMemoryError("Non-zero status code returned while running Clip node. Name:'p2o.Clip.2' Status Message: bfc_arena.cc:359 Failed to allocate memory for requested buffer of size 3276800"));
+    const { executor, deliveries, counted } = worker(fake);
+    const job = await submit(2);
+    const outcomes = await runUntilFinished(executor, await deliveries, [job.id]);
+    expect(outcomes).toEqual(['waiting-for-memory', 'completed']);
+    const record = (await bench.jobs.get(job.id))!;
+    expect(record.state).toBe('completed');
+    expect(record.events.find((e) => e.kind === 'wait')?.message).toMatch(/out of memory creating the model's session: .*Failed to allocate memory/);
+    expect(counted.ooms).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { LeaseLostError, type JobLease } from '#queue';
 import { classifyError } from '#scheduling';
 import { admit } from './admit.js';
-import { afterOom } from './after-oom.js';
+import { afterOom, sessionOutOfMemory } from './after-oom.js';
 import { fitAndReserve } from './fit-and-reserve.js';
 import { ImagePrefetcher } from './image-prefetcher.js';
 import { inferBatch } from './infer-batch.js';
@@ -47,7 +47,14 @@ export class RunPlacement {
     const precision = lease.record.precision.promised;
     // A declared device computes fp32 on the CPU provider; that is what its runs are measured against.
     const executed = deps.device.source === 'declared' ? 'fp32' : precision;
-    const session = await deps.sessions.get(manifest, executed, deps.device.provider);
+    let session;
+    try {
+      session = await deps.sessions.get(manifest, executed, deps.device.provider);
+    } catch (err) {
+      const kind = classifyError(err);
+      if (kind.kind !== 'oom') throw err;
+      return { outcome: await sessionOutOfMemory(deps, lease, kind.message) };
+    }
     const profile = await runProfile(deps, lease, manifest, precision);
     return new PlacementRun(deps, lease, manifest, executed, session, deps.memory.forSession(session.key), profile,
       new ImagePrefetcher(deps.blobs, manifest), await lease.doneIndexes());

@@ -170,6 +170,23 @@ esac
     memory.close();
   });
 
+  it('settles the first run of a shape on a session, whose growth can show only after the run, and no later one', async () => {
+    const gpu = fakeGpu(500);
+    const proc = fakeGpu(300); // the process's own readings, as nvidia-smi lists CUDA processes
+    const processMonitor = proc.smi.monitorMemory('proc');
+    const smi = Object.assign(gpu.smi, { monitorProcessMemory: () => processMonitor });
+    const memory = new GpuMemory(smi, 'GPU-6ca8', 1, process.pid);
+    await memory.init();
+    const session = memory.forSession('ppocr|bf16|cuda');
+    // The arena's regions show in a reading only after the run ended.
+    const first = await session.track(async () => proc.setUnread(876), { settle: false, shape: '2' });
+    expect(first.peakBytes).toBe(576 * MIB);
+    const waits = proc.waits.count;
+    const again = await session.track(async () => undefined, { settle: false, shape: '2' });
+    expect(again.peakBytes).toBe(576 * MIB);
+    expect(proc.waits.count).toBe(waits);
+  });
+
   it('falls back to the card\'s figures where nvidia-smi lists no processes', async () => {
     const gpu = fakeGpu(500);
     const smi = Object.assign(gpu.smi, { monitorProcessMemory: () => ({ ready: Promise.resolve(), alive: false, latest: () => undefined }) });

@@ -16,7 +16,7 @@ export interface DeviceMemory {
    * reading before and a peak in its last moments are both handled: calibration wants it; a job's batches skip
    * it, as the waits would slow every small batch.
    */
-  track<T>(fn: () => Promise<T>, opts?: { settle?: boolean }): Promise<Tracked<T>>;
+  track<T>(fn: () => Promise<T>, opts?: TrackOptions): Promise<Tracked<T>>;
   /**
    * The same device as one session sees it. onnxruntime's CUDA provider gives each session an arena of its own,
    * which keeps what it grew to: memory one session holds is free to that session's next batch but not to
@@ -28,6 +28,17 @@ export interface DeviceMemory {
    * after a larger one reads the larger one's memory, so its peak is not its own.
    */
   readonly keepsGrowth: boolean;
+}
+
+export interface TrackOptions {
+  settle?: boolean;
+  /**
+   * The input's shape, for a session's view (CUDA): the first run of a shape on a session settles its reading
+   * even when `settle` is off. That run is where the arena grows and cuDNN searches its algorithms, and the growth
+   * can show in a reading only after the run ends: unsettled, a job's batch of 2 on the H200 read 322 MiB where
+   * the same size on a new session, settled, read 576 MiB; later runs of a known shape grow nothing.
+   */
+  shape?: string;
 }
 
 export interface Tracked<T> {
@@ -59,6 +70,8 @@ export class GpuMemory implements DeviceMemory {
   private ownHeld = 0;
   /** Per session (CUDA): what its arena grew to, summed over its runs' growth. */
   private readonly heldBy = new Map<string, number>();
+  /** Per session (CUDA): the input shapes it has run (see TrackOptions.shape). */
+  private readonly shapesBy = new Map<string, Set<string>>();
   private monitor?: MemoryMonitor;
   private processMonitor?: MemoryMonitor<ProcessSample>;
   constructor(private readonly smi: NvidiaSmi, private readonly gpuId: number | string, private readonly sampleMs = 50, private readonly pid?: number) {}
@@ -99,7 +112,10 @@ export class GpuMemory implements DeviceMemory {
     return freeBytes + Math.min(this.ownHeld, Math.max(0, usedBytes - this.baselineUsed));
   }
 
-  async track<T>(fn: () => Promise<T>, { settle = true, session }: { settle?: boolean; session?: string } = {}): Promise<Tracked<T>> {
+  async track<T>(fn: () => Promise<T>, { settle: asked = true, session, shape }: TrackOptions & { session?: string } = {}): Promise<Tracked<T>> {
+    const shapes = session !== undefined && shape !== undefined && this.perProcess ? this.shapesBy.get(session) ?? new Set<string>() : undefined;
+    const settle = asked || (shapes !== undefined && !shapes.has(shape!));
+    if (shapes) this.shapesBy.set(session!, shapes.add(shape!));
     const monitor = (this.perProcess ? await this.liveProcess() : undefined) ?? (await this.live());
     const baseline = this.perProcess && monitor === this.processMonitor ? this.processBaseline! : this.baselineUsed;
     const readingWaitMs = 5 * this.sampleMs + 1000;
