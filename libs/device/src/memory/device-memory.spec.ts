@@ -170,21 +170,43 @@ esac
     memory.close();
   });
 
-  it('settles the first run of a shape on a session, whose growth can show only after the run, and no later one', async () => {
+  it('settles the first two runs of a shape on a session, whose growth can show only after the run, and no later one', async () => {
     const gpu = fakeGpu(500);
     const proc = fakeGpu(300); // the process's own readings, as nvidia-smi lists CUDA processes
-    const processMonitor = proc.smi.monitorMemory('proc');
+    const processMonitor = proc.smi.monitorMemory('proc', 1);
     const smi = Object.assign(gpu.smi, { monitorProcessMemory: () => processMonitor });
     const memory = new GpuMemory(smi, 'GPU-6ca8', 1, process.pid);
     await memory.init();
-    const session = memory.forSession('ppocr|bf16|cuda');
-    // The arena's regions show in a reading only after the run ended.
-    const first = await session.track(async () => proc.setUnread(876), { settle: false, shape: '2' });
-    expect(first.peakBytes).toBe(576 * MIB);
+    const session = memory.forSession('ppocr|fp32|cuda');
+    // The arena's regions show in a reading only after the run ended: tensor by tensor on the first run, the
+    // memory pattern's block on the second.
+    const first = await session.track(async () => proc.setUnread(630), { settle: false, shape: '3' });
+    expect(first.peakBytes).toBe(330 * MIB);
+    const second = await session.track(async () => proc.setUnread(1420), { settle: false, shape: '3' });
+    expect(second.peakBytes).toBe(1120 * MIB);
     const waits = proc.waits.count;
-    const again = await session.track(async () => undefined, { settle: false, shape: '2' });
-    expect(again.peakBytes).toBe(576 * MIB);
+    const third = await session.track(async () => undefined, { settle: false, shape: '3' });
+    expect(third.peakBytes).toBe(1120 * MIB);
     expect(proc.waits.count).toBe(waits);
+  });
+
+  it('keeps what a failed run grew as its session\'s: the arena holds it for the retry', async () => {
+    const gpu = fakeGpu(500);
+    const proc = fakeGpu(300);
+    const processMonitor = proc.smi.monitorMemory('proc', 1);
+    const smi = Object.assign(gpu.smi, { monitorProcessMemory: () => processMonitor });
+    const memory = new GpuMemory(smi, 'GPU-6ca8', 1, process.pid);
+    await memory.init();
+    const session = memory.forSession('ppocr|fp32|cuda');
+    gpu.set(79_600); // another process holds all but 400 MiB of the card
+    const oom = session.track(async () => {
+      proc.setUnread(676); // the arena grew by 376 MiB, then the next allocation failed
+      gpu.set(79_976);
+      throw new Error('Failed to allocate memory for requested buffer of size 3276800');
+    }, { settle: false, shape: '3' });
+    await expect(oom).rejects.toThrow(/Failed to allocate/);
+    // Free on the card (24 MiB) plus the 376 MiB this session's arena holds and will reuse.
+    expect(await session.availableBytes()).toBe((24 + 376) * MIB);
   });
 
   it('falls back to the card\'s figures where nvidia-smi lists no processes', async () => {

@@ -33,13 +33,20 @@ export interface DeviceMemory {
 export interface TrackOptions {
   settle?: boolean;
   /**
-   * The input's shape, for a session's view (CUDA): the first run of a shape on a session settles its reading
-   * even when `settle` is off. That run is where the arena grows and cuDNN searches its algorithms, and the growth
-   * can show in a reading only after the run ends: unsettled, a job's batch of 2 on the H200 read 322 MiB where
-   * the same size on a new session, settled, read 576 MiB; later runs of a known shape grow nothing.
+   * The input's shape, for a session's view (CUDA): the first SETTLED_RUNS_PER_SHAPE runs of a shape on a session
+   * settle their readings even when `settle` is off (see there).
    */
   shape?: string;
 }
+
+/**
+ * A session's arena grows on the first two runs of a new shape: the first allocates tensor by tensor (and cuDNN
+ * searches its algorithms), the second allocates the block onnxruntime's memory pattern planned from the first.
+ * That growth can show in a reading only after the run ends, so those runs wait for the reading after them. On the
+ * H200, unsettled, a job's batch of 3 in fp32 read 616 MiB where the same size on a new session, settled over two
+ * runs, read 1,120 MiB; the card's own reading (4.6 GB with three sessions) agreed with the settled figures.
+ */
+const SETTLED_RUNS_PER_SHAPE = 2;
 
 export interface Tracked<T> {
   result: T;
@@ -70,8 +77,8 @@ export class GpuMemory implements DeviceMemory {
   private ownHeld = 0;
   /** Per session (CUDA): what its arena grew to, summed over its runs' growth. */
   private readonly heldBy = new Map<string, number>();
-  /** Per session (CUDA): the input shapes it has run (see TrackOptions.shape). */
-  private readonly shapesBy = new Map<string, Set<string>>();
+  /** Per session (CUDA): how often it ran each input shape (see TrackOptions.shape). */
+  private readonly shapesBy = new Map<string, Map<string, number>>();
   private monitor?: MemoryMonitor;
   private processMonitor?: MemoryMonitor<ProcessSample>;
   constructor(private readonly smi: NvidiaSmi, private readonly gpuId: number | string, private readonly sampleMs = 50, private readonly pid?: number) {}
@@ -113,9 +120,11 @@ export class GpuMemory implements DeviceMemory {
   }
 
   async track<T>(fn: () => Promise<T>, { settle: asked = true, session, shape }: TrackOptions & { session?: string } = {}): Promise<Tracked<T>> {
-    const shapes = session !== undefined && shape !== undefined && this.perProcess ? this.shapesBy.get(session) ?? new Set<string>() : undefined;
-    const settle = asked || (shapes !== undefined && !shapes.has(shape!));
-    if (shapes) this.shapesBy.set(session!, shapes.add(shape!));
+    const own = session !== undefined && this.perProcess;
+    const shapes = own && shape !== undefined ? this.shapesBy.get(session!) ?? new Map<string, number>() : undefined;
+    const runsOfShape = shapes?.get(shape!) ?? 0;
+    const settle = asked || (shapes !== undefined && runsOfShape < SETTLED_RUNS_PER_SHAPE);
+    if (shapes) this.shapesBy.set(session!, shapes.set(shape!, runsOfShape + 1));
     const monitor = (this.perProcess ? await this.liveProcess() : undefined) ?? (await this.live());
     const baseline = this.perProcess && monitor === this.processMonitor ? this.processBaseline! : this.baselineUsed;
     const readingWaitMs = 5 * this.sampleMs + 1000;
@@ -126,17 +135,27 @@ export class GpuMemory implements DeviceMemory {
     const started = Date.now();
     const startUsed = fresh?.usedBytes ?? monitor?.latest()?.usedBytes ?? (await this.read()).usedBytes;
     let peakUsed = startUsed;
-    try {
-      const result = await fn();
-      // The reading after the run closes its window; without a monitor, a reading now is all there is.
-      const after = monitor ? (settle ? await monitor.sampleAfter(Date.now(), readingWaitMs) : monitor.latest()) : undefined;
+    /** The reading after the run closes its window; without a monitor, a reading now is all there is. */
+    const closeWindow = async (settleIt: boolean) => {
+      const after = monitor ? (settleIt ? await monitor.sampleAfter(Date.now(), readingWaitMs) : monitor.latest()) : undefined;
       peakUsed = Math.max(startUsed, monitor?.peakSince(started) ?? 0, after?.usedBytes ?? (await this.smi.memory(this.gpuId)).usedBytes);
       const growthBytes = Math.max(0, peakUsed - startUsed);
-      if (session === undefined || !this.perProcess) return { result, peakBytes: Math.max(0, peakUsed - baseline), growthBytes };
       // CUDA: what this session's arena holds after the run is its peak; other sessions' arenas are not its memory.
-      const held = (this.heldBy.get(session) ?? 0) + growthBytes;
-      this.heldBy.set(session, held);
-      return { result, peakBytes: held, growthBytes };
+      const held = own ? (this.heldBy.get(session!) ?? 0) + growthBytes : undefined;
+      if (held !== undefined) this.heldBy.set(session!, held);
+      return { growthBytes, peakBytes: held ?? Math.max(0, peakUsed - baseline) };
+    };
+    try {
+      let result: T;
+      try {
+        result = await fn();
+      } catch (err) {
+        // A run that failed (out of memory, say) leaves its session's arena holding what it grew before failing:
+        // that memory is the session's to reuse (the retry at a smaller size), not free and not someone else's.
+        if (own) await closeWindow(true).catch(() => undefined);
+        throw err;
+      }
+      return { result, ...(await closeWindow(settle)) };
     } finally {
       this.ownHeld = Math.max(this.ownHeld, peakUsed - baseline);
     }
